@@ -1,0 +1,18 @@
+"""News monitor: a multilingual crawler for reports of child-recovery operations.
+
+The public API is the stations, each usable without Scrapy.
+"""
+
+from __future__ import annotations
+
+from monitor.extraction import ExtractionError, extract
+from monitor.items import Article
+from monitor.language import LanguageResult, detect
+from monitor.profiles import Profile, load_profile
+from monitor.store import Store
+
+__all__ = [
+    "Article", "ExtractionError", "LanguageResult", "Profile", "Store", "detect", "extract",
+    "load_profile",
+]
+__version__ = "0.1.0"

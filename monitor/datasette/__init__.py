@@ -1,0 +1,1 @@
+"""Datasette integration: metadata and the review plugin."""

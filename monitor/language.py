@@ -1,0 +1,60 @@
+"""Language station: langdetect, seeded, with confidence; picks the language profile."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from langdetect import DetectorFactory, detect_langs
+from langdetect.lang_detect_exception import LangDetectException
+
+from monitor.profiles import NEUTRAL, load_profile
+
+logger = logging.getLogger(__name__)
+
+DetectorFactory.seed = 0
+UNDETERMINED = "und"
+SAMPLE_CHARS = 5000
+
+
+@dataclass(frozen=True)
+class LanguageResult:
+    """A detected language, how sure, how it was decided, and the profile it routes to."""
+
+    language: str
+    confidence: float
+    method: str  # langdetect | hint | none
+    profile: str
+
+    @property
+    def route(self) -> str:
+        """The route stored with the article, e.g. `langdetect:fr`."""
+        return f"{self.method}:{self.profile}"
+
+
+def detect(text: str, hint: str | None = None, min_chars: int = 40,
+           min_confidence: float = 0.80) -> LanguageResult:
+    """Detect the language of `text`, falling back to `hint`, else `und`."""
+    sample = text[:SAMPLE_CHARS]
+    letters = sum(ch.isalpha() for ch in sample)
+    if letters >= min_chars:
+        code, prob = _langdetect(sample)
+        if code and prob >= min_confidence:
+            return _routed(code, prob, "langdetect")
+    if hint:
+        return _routed(hint.split("-")[0].lower(), 0.0, "hint")
+    return LanguageResult(UNDETERMINED, 0.0, "none", NEUTRAL)
+
+
+def _langdetect(sample: str) -> tuple[str | None, float]:
+    """langdetect's best language and its probability, or (None, 0)."""
+    try:
+        best = detect_langs(sample)[0]
+    except LangDetectException:
+        return None, 0.0
+    return best.lang.split("-")[0], round(best.prob, 4)
+
+
+def _routed(code: str, confidence: float, method: str) -> LanguageResult:
+    """A result for `code`, routed to its profile (or the neutral one)."""
+    return LanguageResult(code, confidence, method, load_profile(code).code)

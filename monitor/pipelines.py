@@ -1,0 +1,121 @@
+"""Scrapy item pipelines: thin adapters, one per station."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
+
+from monitor import dedup, extraction, facts, language, relevance
+from monitor.extraction import ExtractionError
+from monitor.items import Article
+from monitor.profiles import load_profile
+from monitor.runs import store_for
+from monitor.store import now_iso
+
+logger = logging.getLogger(__name__)
+
+
+class StationDrop(DropItem):
+    """An expected rejection by one station; `stage` names the station."""
+
+    def __init__(self, stage: str, reason: str) -> None:
+        """Keep the stage for the fetch_errors row."""
+        super().__init__(reason)
+        self.stage = stage
+
+
+class StationPipeline:
+    """Base: keeps the crawler, its settings and its stats."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        """Keep the crawler."""
+        self.crawler = crawler
+        self.settings = crawler.settings
+        assert crawler.stats is not None
+        self.stats = crawler.stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Any:
+        """Build from the crawler."""
+        return cls(crawler)
+
+
+class ExtractionPipeline(StationPipeline):
+    """Body, title, author, date and canonical URL."""
+
+    def process_item(self, item: Article) -> Article:
+        """Extract, or drop with the reason."""
+        try:
+            extraction.extract(item, self.settings.getint("MONITOR_MIN_TEXT_CHARS"))
+        except ExtractionError as exc:
+            self.stats.inc_value("monitor/dropped/extraction")
+            raise StationDrop("extraction", str(exc)) from exc
+        item.fetched_at = item.fetched_at or now_iso()
+        return item
+
+
+class LanguagePipeline(StationPipeline):
+    """Language and route; dates written in words are read in the detected language."""
+
+    def process_item(self, item: Article) -> Article:
+        """Detect the language, then date the article from its text if nothing else did."""
+        result = language.detect(
+            item.text, item.hints.get("language"),
+            self.settings.getint("MONITOR_LANGUAGE_MIN_CHARS"),
+            self.settings.getfloat("MONITOR_LANGUAGE_MIN_CONFIDENCE"),
+        )
+        item.language, item.language_confidence = result.language, result.confidence
+        item.language_route = result.route
+        self.stats.inc_value(f"monitor/language/{result.route}")
+        if not item.published:
+            languages = [item.language] if result.profile != "neutral" else None
+            item.published = extraction.find_text_date(item.text, languages)
+            item.date_source = "text" if item.published else None
+        return item
+
+
+class RelevancePipeline(StationPipeline):
+    """Topic, score and deciding terms."""
+
+    def process_item(self, item: Article) -> Article:
+        """Classify through the article's language profile."""
+        result = relevance.classify(item.text, item.title, load_profile(item.language))
+        item.topic, item.relevance, item.relevance_terms = result.topic, result.score, result.terms
+        item.relevant = result.relevant
+        self.stats.inc_value(f"monitor/topic/{result.topic}")
+        return item
+
+
+class FactsPipeline(StationPipeline):
+    """Operation facts from relevant articles."""
+
+    def process_item(self, item: Article) -> Article:
+        """Read facts through the article's language profile."""
+        if item.relevant:
+            item.facts = facts.extract_facts(item.text, load_profile(item.language))
+        return item
+
+
+class DedupPipeline(StationPipeline):
+    """The cluster an article joins, and why."""
+
+    def process_item(self, item: Article) -> Article:
+        """Ask dedup for a decision against the whole store."""
+        item.dedup = dedup.decide(store_for(self.crawler), item)
+        if item.dedup.method:
+            self.stats.inc_value(f"monitor/dedup/{item.dedup.method}")
+        return item
+
+
+class StorePipeline(StationPipeline):
+    """Upsert into SQLite, one transaction per article."""
+
+    def process_item(self, item: Article) -> Article:
+        """Store the article with its cluster, matches and facts."""
+        result = store_for(self.crawler).save_article(item)
+        item.cluster_id = result.cluster_id
+        self.stats.inc_value(f"monitor/articles/{result.outcome}")
+        return item

@@ -1,0 +1,1 @@
+"""The monitor's spiders, one per source kind."""
