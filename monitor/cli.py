@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import getpass
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
+import sqlite_utils
 
-from monitor import settings
+from monitor import review, settings
 from monitor.store import Store
 
 METADATA = Path(__file__).parent / "datasette" / "metadata.json"
@@ -70,6 +73,39 @@ def format_summary(db: str, data: dict[str, Any]) -> str:
 
 
 @cli.command()
+@click.option("--run", "run_id", type=int, help="The run to show (default: the newest).")
+@click.option("--source", help="Show this source's history instead, one line per run.")
+@click.option("--runs", "limit", default=5, show_default=True,
+              help="How many recent runs (or source rows) to list.")
+@click.pass_context
+def stats(ctx: click.Context, run_id: int | None, source: str | None, limit: int) -> None:
+    """Per-source health of a crawl run against earlier runs; flags sources that collapsed.
+
+    Flags: no_items, mostly_errors, dates_missing. Columns: requests, responses, listings
+    answered 304, articles skipped as fresh, new / updated / unchanged / dropped, fetch
+    errors, and the shares of articles with a date, a language and a body.
+
+    Examples: monitor stats; monitor stats --run 12; monitor stats --source ktsm --runs 10
+    """
+    from monitor import health
+
+    store = open_store(ctx.obj["db"])
+    try:
+        if source:
+            click.echo(health.format_history(store, source, limit))
+            return
+        run = store.db["crawl_runs"].get(run_id) if run_id else next(iter(store.runs(1)), None)
+        if run is None:
+            raise click.ClickException("no crawl runs yet: run a crawl first")
+        click.echo(health.format_run(store, run))
+        click.echo(health.format_runs(store.runs(limit)))
+    except sqlite_utils.db.NotFoundError as exc:
+        raise click.ClickException(f"no run {run_id}") from exc
+    finally:
+        store.close()
+
+
+@cli.command()
 @click.option("--port", default=8001, show_default=True, help="Port on 127.0.0.1.")
 @click.pass_context
 def serve(ctx: click.Context, port: int) -> None:
@@ -82,3 +118,188 @@ def serve(ctx: click.Context, port: int) -> None:
     command = [sys.executable, "-m", "datasette", "serve", db, "-m", str(METADATA),
                "-h", "127.0.0.1", "-p", str(port)]
     raise SystemExit(subprocess.call(command))
+
+
+# ----- clusters (review) -----
+
+
+def review_actor(actor: str | None) -> str:
+    """The review_log actor for a terminal review: --actor, else cli:<login name>."""
+    return actor or f"cli:{getpass.getuser()}"
+
+
+def run_review(ctx: click.Context, action: Callable[[Store], Any]) -> Any:
+    """Run a review action against the store, turning review errors into user errors."""
+    store = open_store(ctx.obj["db"])
+    try:
+        return action(store)
+    except review.ReviewError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        store.close()
+
+
+actor_option = click.option("--actor", help="Who decides, for review_log (default cli:<login>).")
+
+
+@cli.group()
+def clusters() -> None:
+    """Review the clusters that deduplication made: list, show, confirm, split, merge.
+
+    Example: monitor clusters list --language fr
+    """
+
+
+@clusters.command("list")
+@click.option("--language", help="Only clusters with an article in this language (ISO 639-1).")
+@click.option("--status", type=click.Choice(review.STATUSES), help="Only this review status.")
+@click.option("--since", help="First published on or after this date (YYYY-MM-DD).")
+@click.option("--until", help="First published on or before this date (YYYY-MM-DD).")
+@click.option("--min-size", type=int, help="Only clusters with at least this many articles.")
+@click.option("--page", default=1, show_default=True, help="Page of results.")
+@click.option("--limit", default=review.PAGE_SIZE, show_default=True, help="Clusters per page.")
+@click.pass_context
+def clusters_list(ctx: click.Context, page: int, limit: int, **filters: Any) -> None:
+    """List clusters most worth a look first: several articles, several languages,
+    borderline scores, newest.
+
+    Example: monitor clusters list --status auto --since 2021-07-01 --min-size 2
+    """
+    result = run_review(ctx, lambda s: review.queue(s, filters, page, limit))
+    click.echo(format_queue(result))
+
+
+def format_queue(result: review.QueuePage) -> str:
+    """A page of the review queue as a table."""
+    if not result.rows:
+        return "No clusters match."
+    lines = [f"{result.total} clusters, page {result.page} of {result.pages}, "
+             "most worth a look first:",
+             f"{'ID':>6}  {'SIZE':>4}  {'LANGS':<8} {'STATUS':<9} {'FIRST':<10}  TITLE"]
+    for row in result.rows:
+        why = f"  [{', '.join(row['reasons'])}]" if row["reasons"] else ""
+        lines.append(f"{row['id']:>6}  {row['size']:>4}  {row['languages'] or '-':<8} "
+                     f"{row['status']:<9} {(row['first_published'] or '-')[:10]:<10}  "
+                     f"{shorten(row['title'], 60)}{why}")
+    return "\n".join(lines)
+
+
+@clusters.command("show")
+@click.argument("cluster_id", type=int)
+@click.pass_context
+def clusters_show(ctx: click.Context, cluster_id: int) -> None:
+    """Show a cluster: its members, why each joined, shared evidence, facts, review history.
+
+    Example: monitor clusters show 12
+    """
+    click.echo(format_detail(run_review(ctx, lambda s: review.detail(s, cluster_id))))
+
+
+def format_detail(data: dict[str, Any]) -> str:
+    """A cluster's detail as readable text."""
+    c = data["cluster"]
+    lines = [f"Cluster {c['id']} · {c['status']} · {c['size']} articles · "
+             f"{c['languages'] or '-'} · first published {c['first_published'] or '-'}",
+             f"Title: {c['title'] or '-'}", "", "Members:"]
+    for m in data["members"]:
+        lines += format_member(m, data["exclusions"].get(m["id"], []))
+    if data["facts"]:
+        lines += ["", "Facts:"] + [
+            f"  {f['kind']} = {f['value']}  (#{f['article_id']}: {shorten(f['evidence'], 70)})"
+            for f in data["facts"]]
+    if data["history"]:
+        lines += ["", "Review history:"] + [
+            f"  {h['at']}  {h['actor']}  {h['action']}"
+            + (f" article {h['article_id']}" if h["article_id"] else "")
+            for h in data["history"]]
+    return "\n".join(lines)
+
+
+def format_member(m: dict[str, Any], excluded: list[int]) -> list[str]:
+    """One member's lines: header, relation and evidence, opening of the text."""
+    mark = "*" if m["is_representative"] else " "
+    lines = [f" {mark} #{m['id']} [{m['language']}] {(m['published'] or '-')[:10]} "
+             f"{m['source']}  {shorten(m['title'], 70)}", f"     {m['url']}"]
+    match = m["match"]
+    if m["is_representative"]:
+        lines.append("     representative of the cluster")
+    if match:
+        score = "-" if match["score"] is None else f"{match['score']:.2f}"
+        lines.append(f"     {m['relation'] or 'member'} of #{match['matched_id']} by "
+                     f"{match['method']} (score {score})")
+        ev = match["evidence"]
+        shared = "; ".join(f"{k}: {', '.join(map(str, review.flatten(ev[k])))}"
+                           for k in review.EVIDENCE_KEYS if ev.get(k))
+        if shared:
+            lines.append(f"     shared {shared}")
+    if excluded:
+        lines.append(f"     split out of cluster(s) {', '.join(map(str, excluded))}")
+    lines.append(f"     {shorten(m['text'], 160)}")
+    return lines
+
+
+def shorten(text: str | None, width: int) -> str:
+    """Text on one line, cut to `width` characters."""
+    flat = " ".join((text or "").split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+@clusters.command("confirm")
+@click.argument("cluster_id", type=int)
+@actor_option
+@click.pass_context
+def clusters_confirm(ctx: click.Context, cluster_id: int, actor: str | None) -> None:
+    """Confirm a cluster: later crawls keep its members together.
+
+    Example: monitor clusters confirm 12
+    """
+    run_review(ctx, lambda s: review.confirm(s, cluster_id, review_actor(actor)))
+    click.echo(f"Confirmed cluster {cluster_id}.")
+
+
+@clusters.command("split")
+@click.argument("cluster_id", type=int)
+@click.argument("article_id", type=int)
+@actor_option
+@click.pass_context
+def clusters_split(ctx: click.Context, cluster_id: int, article_id: int,
+                   actor: str | None) -> None:
+    """Split an article out of a cluster into one of its own; it never rejoins the cluster.
+
+    Example: monitor clusters split 12 345
+    """
+    new_id = run_review(
+        ctx, lambda s: review.split(s, cluster_id, article_id, review_actor(actor)))
+    click.echo(f"Split article {article_id} out of cluster {cluster_id} into cluster {new_id}.")
+
+
+@clusters.command("merge")
+@click.argument("cluster_id", type=int)
+@click.argument("other_id", type=int)
+@actor_option
+@click.pass_context
+def clusters_merge(ctx: click.Context, cluster_id: int, other_id: int,
+                   actor: str | None) -> None:
+    """Merge cluster OTHER_ID into CLUSTER_ID; they stay merged on later crawls.
+
+    Example: monitor clusters merge 12 13
+    """
+    after = run_review(ctx, lambda s: review.merge(s, cluster_id, other_id, review_actor(actor)))
+    click.echo(f"Merged cluster {other_id} into cluster {cluster_id} "
+               f"({len(after['members'])} articles).")
+
+
+@clusters.command("representative")
+@click.argument("cluster_id", type=int)
+@click.argument("article_id", type=int)
+@actor_option
+@click.pass_context
+def clusters_representative(ctx: click.Context, cluster_id: int, article_id: int,
+                            actor: str | None) -> None:
+    """Choose the article that represents a cluster (the original of the story).
+
+    Example: monitor clusters representative 12 345
+    """
+    run_review(ctx, lambda s: review.choose_representative(
+        s, cluster_id, article_id, review_actor(actor)))
+    click.echo(f"Article {article_id} now represents cluster {cluster_id}.")

@@ -1,15 +1,87 @@
-"""Dedup station: decides which cluster a new article joins, and why."""
+"""Dedup station: decides which cluster a new article joins, and why.
+
+Stages, cheapest first; the first that matches decides:
+
+1. ``url``: the same page under another URL (tracking parameters, AMP and mobile variants).
+2. ``exact``: the same normalised text (hash).
+3. ``near_copy``: a same-language copy, by MinHash over word shingles; LSH band buckets live in
+   SQLite so every article is compared with the whole history without loading it.
+4. ``story``: the same story rewritten or translated, by language-neutral anchors (numbers,
+   dates, names, quoted titles) weighted by their rarity in the store, found through an
+   inverted index within a window of publication dates; contradictions count against.
+"""
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
 import logging
+import math
+from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
+import numpy as np
+from datasketch import MinHash
+from datasketch.lsh import _optimal_param
+
+from monitor.anchors import Anchors, extract_anchors, kind_of
+from monitor.extraction import normalise_for_hash
 from monitor.items import Article
+from monitor.profiles import load_profile
 from monitor.store import Store
+from monitor.urls import url_keys
 
 logger = logging.getLogger(__name__)
+
+KIND_WEIGHTS = {"number": 2.0, "year": 0.5, "date": 2.0, "name": 1.0, "pair": 1.0,
+                "title": 2.0}
+SMALL_NUMBER_WEIGHT = 0.5  # counts below 10 are common in every story
+IDF_PRIOR_DOCS = 1000  # a small store weighs anchors as if it held this many articles
+MIN_SHINGLES = 5
+
+
+@dataclass(frozen=True)
+class DedupConfig:
+    """Thresholds and limits of the dedup stages (from the MONITOR_DEDUP_* settings)."""
+
+    near_copy_threshold: float = 0.5
+    story_threshold: float = 0.5
+    story_min_weight: float = 20.0
+    contradiction_penalty: float = 0.5
+    window_days: int = 30
+    num_perm: int = 128
+    shingle_words: int = 3
+    anchor_queries: int = 24
+    postings_limit: int = 200
+    candidates: int = 20
+
+    @property
+    def bands(self) -> tuple[int, int]:
+        """LSH (bands, rows) for the near-copy threshold."""
+        return lsh_params(self.near_copy_threshold, self.num_perm)
+
+
+@functools.cache
+def lsh_params(threshold: float, num_perm: int) -> tuple[int, int]:
+    """datasketch's optimal (bands, rows) for a threshold, computed once."""
+    return _optimal_param(threshold, num_perm, 0.5, 0.5)
+
+
+@dataclass
+class DedupIndex:
+    """What the store indexes for an article, written in save_article's transaction."""
+
+    url_keys: list[str]
+    language: str
+    day: int | None
+    lead: list[float]
+    years: list[int]
+    signature: bytes | None = field(repr=False)
+    buckets: list[tuple[int, int]] = field(repr=False)
+    anchors: list[str] = field(repr=False)
 
 
 @dataclass
@@ -22,8 +94,247 @@ class Decision:
     score: float = 0.0
     relation: str = "original"
     evidence: dict[str, Any] = field(default_factory=dict)
+    index: DedupIndex | None = None
 
 
-def decide(store: Store, article: Article) -> Decision:
-    """The cluster `article` belongs to; until story dedup exists, every article is its own."""
-    return Decision()
+def decide(store: Store, article: Article, config: DedupConfig | None = None) -> Decision:
+    """The cluster `article` belongs to, by the first stage that matches, with the evidence."""
+    config = config or DedupConfig()
+    anchors = extract_anchors(article.text, article.title, load_profile(article.language),
+                              article.published)
+    index = build_index(article, anchors, config)
+    existing = store.article_by_url(article.url)
+    if existing and existing["cluster_id"]:
+        return Decision(existing["cluster_id"], relation=existing["relation"] or "original",
+                        index=index)
+    for stage in (_by_url, _by_hash, _by_near_copy, _by_story):
+        decision = stage(store, article, index, anchors, config)
+        if decision is not None:
+            decision.index = index
+            return decision
+    return Decision(index=index)
+
+
+# ----- the index of one article -----
+
+def build_index(article: Article, anchors: Anchors, config: DedupConfig) -> DedupIndex:
+    """URL keys, MinHash signature and LSH buckets, anchors, lead counts and years."""
+    signature, buckets = minhash_buckets(article.text, article.language, config)
+    return DedupIndex(
+        url_keys=url_keys(article.url, article.canonical_url),
+        language=article.language, day=day_number(article.published),
+        lead=sorted(anchors.lead_numbers), years=sorted(anchors.years),
+        signature=signature, buckets=buckets, anchors=sorted(anchors.keys),
+    )
+
+
+def day_number(published: str | None) -> int | None:
+    """The publication date as a day ordinal, or None."""
+    try:
+        return date.fromisoformat((published or "")[:10]).toordinal()
+    except ValueError:
+        return None
+
+
+def shingles(text: str, size: int) -> set[str]:
+    """Word shingles of the normalised text."""
+    words = normalise_for_hash(text).split()
+    return {" ".join(words[i:i + size]) for i in range(max(len(words) - size + 1, 0))}
+
+
+def minhash(text: str, config: DedupConfig) -> MinHash | None:
+    """The MinHash of the text's word shingles (None for texts too short to compare)."""
+    grams = shingles(text, config.shingle_words)
+    if len(grams) < MIN_SHINGLES:
+        return None
+    sketch = MinHash(num_perm=config.num_perm)
+    sketch.update_batch([g.encode("utf-8") for g in sorted(grams)])
+    return sketch
+
+
+def minhash_buckets(text: str, language: str,
+                    config: DedupConfig) -> tuple[bytes | None, list[tuple[int, int]]]:
+    """The signature bytes and one (band, bucket) per LSH band, bucketed per language."""
+    sketch = minhash(text, config)
+    if sketch is None:
+        return None, []
+    bands, rows = config.bands
+    values = sketch.hashvalues.astype(np.uint64)
+    buckets = []
+    for band in range(bands):
+        digest = hashlib.blake2b(language.encode() + values[band * rows:(band + 1) * rows]
+                                 .tobytes(), digest_size=8).digest()
+        buckets.append((band, int.from_bytes(digest, "big", signed=True)))
+    return values.tobytes(), buckets
+
+
+def jaccard(a: bytes, b: bytes) -> float:
+    """Jaccard similarity estimated from two MinHash signatures."""
+    x, y = np.frombuffer(a, dtype=np.uint64), np.frombuffer(b, dtype=np.uint64)
+    return float(np.mean(x == y)) if len(x) == len(y) and len(x) else 0.0
+
+
+# ----- stages -----
+
+def _by_url(store: Store, article: Article, index: DedupIndex, anchors: Anchors,
+            config: DedupConfig) -> Decision | None:
+    """Stage 1: a stored article under the same canonical URL."""
+    row = store.dedup_url_match(index.url_keys)
+    if row is None:
+        return None
+    return Decision(row["cluster_id"], row["id"], "url", 1.0, "copy",
+                    {"url_keys": index.url_keys})
+
+
+def _by_hash(store: Store, article: Article, index: DedupIndex, anchors: Anchors,
+             config: DedupConfig) -> Decision | None:
+    """Stage 2: a stored article with the same normalised text."""
+    row = store.dedup_hash_match(article.content_hash)
+    if row is None:
+        return None
+    return Decision(row["cluster_id"], row["id"], "exact", 1.0, "copy",
+                    {"content_hash": article.content_hash})
+
+
+def _by_near_copy(store: Store, article: Article, index: DedupIndex, anchors: Anchors,
+                  config: DedupConfig) -> Decision | None:
+    """Stage 3: the most similar same-language article sharing an LSH bucket, unless the two
+    contradict each other (another headline count or year in mostly the same words)."""
+    if index.signature is None:
+        return None
+    rows = store.dedup_articles(store.dedup_lsh_candidates(index.buckets, config.postings_limit))
+    similar = sorted(((jaccard(index.signature, row["signature"]), article_id)
+                      for article_id, row in rows.items()
+                      if row["language"] == index.language and row["signature"] is not None),
+                     key=lambda pair: (-pair[0], pair[1]))
+    similar = [(s, i) for s, i in similar if s >= config.near_copy_threshold]
+    sets = store.dedup_anchor_sets([i for _, i in similar])
+    for similarity, matched in similar:
+        contradictions = find_contradictions(anchors, sets[matched], rows[matched])
+        if contradictions:
+            logger.debug("near copy %s rejected: %s", matched, contradictions)
+            continue
+        return Decision(rows[matched]["cluster_id"], matched, "near_copy", round(similarity, 4),
+                        "copy", {"jaccard": round(similarity, 4),
+                                 "shingle_words": config.shingle_words})
+    return None
+
+
+def _by_story(store: Store, article: Article, index: DedupIndex, anchors: Anchors,
+              config: DedupConfig) -> Decision | None:
+    """Stage 4: the best-scoring story candidate found through the anchor index."""
+    if not anchors.keys:
+        return None
+    n_docs = store.dedup_document_count() + 1
+    stored_df = store.dedup_anchor_df(list(anchors.keys))
+    own_df = {k: stored_df.get(k, 0) + 1 for k in anchors.keys}
+    own = weights(own_df, n_docs)
+    ids = story_candidates(store, index, own_df, n_docs, config)
+    rows = store.dedup_articles(ids)
+    sets = store.dedup_anchor_sets(sorted(rows))
+    best: tuple[float, int, dict[str, Any]] | None = None
+    for article_id in sorted(rows):
+        score, evidence = story_score(anchors, own, sets[article_id], rows[article_id],
+                                      n_docs, config)
+        if score >= config.story_threshold and (best is None or score > best[0]):
+            best = (score, article_id, evidence)
+    if best is None:
+        return None
+    score, matched, evidence = best
+    row = rows[matched]
+    same = row["language"] == index.language or "und" in (row["language"], index.language)
+    return Decision(row["cluster_id"], matched, "story", round(score, 4),
+                    "rewrite" if same else "translation", evidence)
+
+
+def story_candidates(store: Store, index: DedupIndex, own_df: dict[str, int], n_docs: int,
+                     config: DedupConfig) -> list[int]:
+    """Articles holding the new article's rarest anchors, ranked by the weight they share."""
+    stored = [k for k in own_df if own_df[k] > 1]  # counts include the new article itself
+    rare = sorted(stored, key=lambda k: (own_df[k], k))[: config.anchor_queries]
+    votes: Counter[int] = Counter()
+    for anchor in rare:
+        weight = anchor_weight(anchor, own_df[anchor], n_docs)
+        for article_id in store.dedup_anchor_postings(anchor, index.day, config.window_days,
+                                                      config.postings_limit):
+            votes[article_id] += weight
+    ranked = sorted(votes.items(), key=lambda kv: (-kv[1], kv[0]))
+    return [article_id for article_id, _ in ranked[: config.candidates]]
+
+
+def anchor_weight(anchor: str, df: int, n_docs: int) -> float:
+    """Kind weight times inverse document frequency in the store."""
+    kind = kind_of(anchor)
+    weight = KIND_WEIGHTS[kind]
+    if kind == "number" and float(anchor[2:]) < 10:
+        weight = SMALL_NUMBER_WEIGHT
+    return weight * max(0.0, math.log((max(n_docs, IDF_PRIOR_DOCS) + 1) / (df + 0.5)))
+
+
+def weights(own_df: dict[str, int], n_docs: int) -> dict[str, float]:
+    """Anchor weights for anchors with these document frequencies."""
+    return {k: anchor_weight(k, df, n_docs) for k, df in own_df.items()}
+
+
+def story_score(anchors: Anchors, own: dict[str, float], other: dict[str, int],
+                row: dict[str, Any], n_docs: int,
+                config: DedupConfig) -> tuple[float, dict[str, Any]]:
+    """Weighted overlap of anchors, damped when little is shared, minus contradictions."""
+    theirs = {k: own[k] if k in own else anchor_weight(k, df, n_docs) for k, df in other.items()}
+    shared = sorted(k for k in own if k in theirs)
+    weight = sum(own[k] for k in shared)
+    overlap = weight / (min(sum(own.values()), sum(theirs.values())) or 1.0)
+    contradictions = find_contradictions(anchors, other, row)
+    score = overlap * min(1.0, weight / config.story_min_weight)
+    score -= config.contradiction_penalty * len(contradictions)
+    evidence = explain(anchors, shared, overlap, weight, contradictions)
+    return max(score, 0.0), evidence
+
+
+def find_contradictions(anchors: Anchors, other: dict[str, int],
+                        row: dict[str, Any]) -> list[str]:
+    """Different headline counts (the lead's largest), or no year in common: other stories."""
+    found = []
+    their_numbers = {float(k[2:]) for k in other if k.startswith("n:")}
+    own_numbers = {float(k[2:]) for k in anchors.keys if k.startswith("n:")}
+    their_lead = set(json_list(row.get("lead")))
+    if anchors.lead_numbers and their_lead:
+        own_head, their_head = max(anchors.lead_numbers), max(their_lead)
+        if own_head not in their_numbers and their_head not in own_numbers:
+            found.append(f"headline counts {fmt_numbers([own_head])[0]} vs "
+                         f"{fmt_numbers([their_head])[0]}")
+    their_years = set(json_list(row.get("years")))
+    if anchors.years and their_years and not (anchors.years & their_years):
+        found.append(f"years {sorted(anchors.years)} vs {sorted(their_years)}")
+    return found
+
+
+def json_list(value: str | None) -> list[Any]:
+    """A JSON list column as a list."""
+    return json.loads(value) if value else []
+
+
+def fmt_numbers(values: set[float] | list[float]) -> list[int | float]:
+    """Numbers for evidence: integers without a decimal point."""
+    return [int(v) if v == int(v) else v for v in sorted(values)]
+
+
+def explain(anchors: Anchors, shared: list[str], overlap: float, weight: float,
+            contradictions: list[str]) -> dict[str, Any]:
+    """The evidence of a story match: what the two reports share, and what contradicts."""
+    by_kind: dict[str, list[str]] = {}
+    for key in shared:
+        by_kind.setdefault(kind_of(key), []).append(key)
+    pairs = [anchors.keys[k] for k in by_kind.get("pair", [])]
+    paired = {w.lower() for p in pairs for w in p.split()}
+    names = pairs + [anchors.keys[k] for k in by_kind.get("name", [])
+                     if anchors.keys[k].lower() not in paired]
+    return {
+        "numbers": fmt_numbers([float(k[2:]) for k in by_kind.get("number", [])]),
+        "dates": [k[2:] for k in by_kind.get("date", [])],
+        "years": [int(k[2:]) for k in by_kind.get("year", [])],
+        "names": names,
+        "titles": [anchors.keys[k] for k in by_kind.get("title", [])],
+        "overlap": round(overlap, 4), "shared_weight": round(weight, 2),
+        "contradictions": contradictions,
+    }

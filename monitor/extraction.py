@@ -6,11 +6,23 @@ import hashlib
 import logging
 import re
 import unicodedata
+from copy import deepcopy
 from datetime import date, datetime
 
 import dateparser
 import trafilatura
 from htmldate import find_date
+from lxml.etree import XPath
+from lxml.html import HtmlElement, fromstring
+from trafilatura.metadata import (
+    examine_meta,
+    extract_author,
+    extract_meta_json,
+    extract_title,
+    extract_url,
+)
+from trafilatura.settings import Document
+from trafilatura.utils import load_html
 
 from monitor.items import Article
 
@@ -27,6 +39,13 @@ SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=\W*[A-ZÀ-Ý0-9])|\n")
 TITLE_MIN_CHARS = 40
 ABBREVIATION_END = re.compile(r"(?:\b(?:[A-Z]\.)+|\b[A-Z][a-z]{0,2}\.)$")
 TITLE_MAX_CHARS = 160
+# NUL, U+FFFD and the C0/C1 controls other than \t \n \v \f \r: signs of a binary body.
+BINARY_CHARS = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\ufffd]")
+NON_ASCII = re.compile(r"[^\x00-\x7f]")
+WORD = re.compile(r"\w+")
+# schema.org microdata: the element a page itself marks as the article's body.
+DECLARED_BODY = XPath('//*[@itemprop="articleBody"]')
+DECLARED_BODY_MIN_CHARS = 200
 
 
 class ExtractionError(ValueError):
@@ -55,9 +74,7 @@ def check_body(body: str) -> None:
     if not body or not body.strip():
         raise ExtractionError("empty document")
     sample = body[:4096]
-    controls = sum(1 for ch in sample if ch == "\x00" or ch == "\ufffd" or
-                   (unicodedata.category(ch) == "Cc" and ch not in "\t\n\r\f\v"))
-    if controls > max(8, len(sample) // 50):
+    if len(BINARY_CHARS.findall(sample)) > max(8, len(sample) // 50):
         raise ExtractionError("binary content, not text")
 
 
@@ -73,26 +90,75 @@ def extract_text_document(article: Article) -> None:
 
 
 def extract_html_document(article: Article) -> None:
-    """An HTML page, through trafilatura, with the date's origin recorded."""
-    doc = trafilatura.bare_extraction(
-        article.body, url=article.url, with_metadata=True, include_comments=False,
-        include_tables=True, deduplicate=False, favor_precision=False,
-    )
-    if doc is None or not (doc.text or "").strip():
+    """An HTML page, parsed once: body through trafilatura, metadata and date from the tree."""
+    tree = load_html(article.body)
+    if tree is None:
+        raise ExtractionError("not an HTML document")
+    article.text = normalise_paragraphs(body_text(tree, article.url))
+    if not article.text:
         raise ExtractionError("no article text found in HTML")
-    article.text = normalise_paragraphs(doc.text)
-    article.title = clean(doc.title)
-    article.author = clean(doc.author)
-    article.canonical_url = doc.url or article.url
-    article.published, article.date_source = html_date(article.body)
+    meta = page_metadata(tree, article.url)
+    article.title = clean(meta.title)
+    article.author = clean(meta.author)
+    article.canonical_url = meta.url or article.url
+    article.published, article.date_source = html_date(tree, article.canonical_url)
 
 
-def html_date(html: str) -> tuple[str | None, str | None]:
+def body_text(tree: HtmlElement, url: str | None) -> str:
+    """The article body: inside the page's declared schema.org articleBody, else the page."""
+    declared = declared_body(tree)
+    if declared is not None:
+        text = _trafilatura_text(declared, url)
+        if len(text) >= DECLARED_BODY_MIN_CHARS:
+            return text
+    return _trafilatura_text(tree, url)
+
+
+def declared_body(tree: HtmlElement) -> HtmlElement | None:
+    """A page of its own holding the one element marked `itemprop="articleBody"`, if any."""
+    marked = DECLARED_BODY(tree)
+    if len(marked) != 1 or len(marked[0].text_content()) < DECLARED_BODY_MIN_CHARS:
+        return None
+    page = fromstring("<html><head></head><body></body></html>")
+    page.find("body").append(deepcopy(marked[0]))
+    return page
+
+
+def _trafilatura_text(tree: HtmlElement, url: str | None) -> str:
+    """trafilatura's body text of a parsed page (no comments, tables kept, no dedup)."""
+    doc = trafilatura.bare_extraction(
+        tree, url=url, with_metadata=False, include_comments=False, include_tables=True,
+        deduplicate=False, favor_precision=False,
+    )
+    return (doc.text or "") if doc is not None else ""
+
+
+def page_metadata(tree: HtmlElement, url: str | None) -> Document:
+    """Title, author and canonical URL, the way trafilatura finds them (meta, JSON-LD, page).
+
+    The subset of `trafilatura.metadata.extract_metadata` the store needs: categories, tags,
+    licence and site name are skipped, and the date is left to `html_date`.
+    """
+    meta = examine_meta(tree)
+    if meta.author and " " not in meta.author:
+        meta.author = None
+    try:
+        meta = extract_meta_json(tree, meta)
+    except (ValueError, TypeError, AttributeError, KeyError) as exc:
+        logger.debug("JSON-LD metadata failed: %s", exc)
+    meta.title = meta.title or extract_title(tree)
+    meta.author = meta.author or extract_author(tree)
+    meta.url = meta.url or extract_url(tree, url)
+    meta.clean_and_trim()
+    return meta
+
+
+def html_date(html: str | HtmlElement, url: str | None = None) -> tuple[str | None, str | None]:
     """The page's publication date and where it came from (page metadata, else page text)."""
     for extensive, origin in ((False, "html_metadata"), (True, "html_text")):
         try:
             found = find_date(html, extensive_search=extensive, original_date=True,
-                              max_date=_max_date())
+                              max_date=_max_date(), url=url)
         except (ValueError, TypeError) as exc:
             logger.debug("htmldate failed: %s", exc)
             found = None
@@ -127,19 +193,30 @@ def normalise_paragraphs(text: str) -> str:
 def opening_sentence(text: str) -> str:
     """The first sentence of `text`, shortened to a title's length."""
     text = text.strip()
-    ends = [m.start() for m in SENTENCE_END.finditer(text)
-            if m.start() >= TITLE_MIN_CHARS and not ABBREVIATION_END.search(text[: m.start()])]
-    first = text[: ends[0]].strip() if ends else text
+    end = next((m.start() for m in SENTENCE_END.finditer(text)
+                if m.start() >= TITLE_MIN_CHARS and not _after_abbreviation(text, m.start())),
+               None)
+    first = text[:end].strip() if end is not None else text
     if len(first) > TITLE_MAX_CHARS:
         first = first[:TITLE_MAX_CHARS].rsplit(" ", 1)[0] + "…"
     return first
 
 
+def _after_abbreviation(text: str, end: int) -> bool:
+    """Whether `text[:end]` ends with an abbreviation such as `U.S.` or `Dr.`."""
+    return ABBREVIATION_END.search(text, max(0, end - 64), end) is not None
+
+
 def normalise_for_hash(text: str) -> str:
     """Case-, accent- and whitespace-folded text for exact-copy comparison."""
     folded = unicodedata.normalize("NFKD", text.casefold())
-    folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
-    return " ".join(re.findall(r"\w+", folded))
+    folded = NON_ASCII.sub(_drop_combining, folded)
+    return " ".join(WORD.findall(folded))
+
+
+def _drop_combining(match: re.Match[str]) -> str:
+    """A non-ASCII character, or nothing when it is a combining mark."""
+    return "" if unicodedata.combining(match.group()) else match.group()
 
 
 def content_hash(text: str) -> str:

@@ -1,12 +1,439 @@
-"""Facts station: operation name, counts of children, ages, agencies, places, dates."""
+"""Facts station: operation name, counts of children, ages, agencies, places, dates.
+
+Kinds: operation, children_total, children_recovered, children_located, children_rescued,
+arrests, age_min, age_max, agency (one row each), place (one row each), start_date, end_date,
+duration_days. Each fact is {"kind", "value", "evidence"}: counts, ages and durations are
+ints, dates ISO strings, the rest text; `evidence` is the sentence the value came from.
+
+Counts follow the text: a count of children whose clause names two kinds ("recovered or
+located") or only a generic word ("found") is a total; a count naming one kind is that kind,
+unless it is the sum of two other counts ("78 located" = 3 recovered + 75 located: a total)
+or the text elsewhere gives the same number for several kinds. No total is computed by
+adding numbers up; approximate counts ("over 60 children") are used only when no exact
+count exists.
+"""
 
 from __future__ import annotations
 
+import itertools
+import logging
+import re
+import unicodedata
+from datetime import datetime
 from typing import Any
 
+import dateparser
+
+from monitor.extraction import find_text_date
+from monitor.numbers import find_numbers
 from monitor.profiles import Profile
+from monitor.relevance import (
+    KINDS,
+    ChildCount,
+    Vocabulary,
+    child_counts,
+    fold,
+    in_proper_name,
+    sentence_spans,
+    vocabulary,
+)
+
+logger = logging.getLogger(__name__)
+
+CAPITALISED = r"(?:[A-ZÀ-ÝĀ-Ž][\w&.-]*(?:['’][A-Za-z]+)?)"
+MAX_NAME_WORDS = 6
+MAX_ROWS = 15
+EVIDENCE_CHARS = 400
+CUE_GAP_WORDS = 6
+DATELINE = re.compile(
+    r"^\s*([A-ZÀ-Ý][A-ZÀ-Ý .'’-]{2,}?,\s*[A-ZÀ-Ý][\w.]*(?:\s[A-ZÀ-Ý][\w.]*)?)\s*[(—–-]")
+ISO_DATE = r"\d{4}-\d{2}-\d{2}"
+Fact = dict[str, Any]
 
 
-def extract_facts(text: str, profile: Profile) -> list[dict[str, Any]]:
-    """Facts read from an operation report, each with the sentence it came from."""
+def extract_facts(text: str, profile: Profile, published: str | None = None) -> list[Fact]:
+    """Facts read from an operation report, each with the sentence it came from.
+
+    `published` (ISO date) dates day-and-month mentions that have no year ("May 1").
+    """
+    sentences = [text[s:e] for s, e in sentence_spans(text)]
+    facts: list[Fact] = []
+    facts += operation_name(text, profile)
+    facts += children(text, profile)
+    facts += arrests(sentences, profile)
+    facts += ages(sentences, profile)
+    facts += agencies(sentences, profile)
+    facts += places(text, sentences, profile)
+    facts += dates(sentences, profile, published or find_text_date(text, _languages(profile)))
+    return facts
+
+
+def fact(kind: str, value: Any, evidence: str) -> Fact:
+    """One facts row."""
+    return {"kind": kind, "value": value, "evidence": " ".join(evidence.split())[:EVIDENCE_CHARS]}
+
+
+def _languages(profile: Profile) -> list[str] | None:
+    """dateparser languages for the profile (None: let dateparser guess)."""
+    return [profile.code] if profile.months else None
+
+
+def _sentence_at(text: str, pos: int) -> str:
+    """The sentence of `text` that holds position `pos`."""
+    for start, end in sentence_spans(text):
+        if start <= pos < end:
+            return text[start:end]
+    return text[max(0, pos - 100): pos + 100]
+
+
+# ----- operation name -----
+
+
+def operation_name(text: str, profile: Profile) -> list[Fact]:
+    """The operation's name as written; the most often named one if there are several."""
+    config = profile.data.get("operation_names") or {}
+    heads = [h for h in config.get("heads", []) if h]
+    if not heads:
+        return []
+    head = "(?i:" + "|".join(re.escape(h) for h in sorted(heads, key=len, reverse=True)) + ")"
+    connectors = _alternation(profile.terms.get("name_connectors", []))
+    word = rf"{CAPITALISED}(?:\s+(?:{connectors})\s+{CAPITALISED})*" if connectors else CAPITALISED
+    after = re.compile(rf"(?<!\w){head}(?!\w)((?:\s+{word}){{1,{MAX_NAME_WORDS}}})")
+    names = [(m.start(), m.group(0)) for m in after.finditer(text) if m.group(1).strip()]
+    if config.get("name_before_head"):
+        names += _names_before_head(text, heads, word, config.get("stopwords", []))
+    names = [(pos, n) for pos, n in names if not _all_months(n, profile)]
+    if not names:
+        return []
+    counts: dict[str, int] = {}
+    for _, name in names:
+        counts[fold(name)] = counts.get(fold(name), 0) + 1
+    pos, best = max(names, key=lambda item: (counts[fold(item[1])], -item[0]))
+    return [fact("operation", best.strip(), _sentence_at(text, pos))]
+
+
+def _names_before_head(text: str, heads: list[str], word: str,
+                       stopwords: list[str]) -> list[tuple[int, str]]:
+    """English-style names: capitalised words before a capitalised head ("... Rescue Operation")."""
+    capital_heads = "|".join(re.escape(h[:1].upper() + h[1:]) for h in heads)
+    pattern = re.compile(rf"((?:{CAPITALISED}\s+){{2,{MAX_NAME_WORDS}}})(?:{capital_heads})(?!\w)")
+    stop = {s.lower() for s in stopwords}
+    found = []
+    for match in pattern.finditer(text):
+        words = match.group(1).split()
+        while words and words[0].lower() in stop:
+            words.pop(0)
+        if len(words) >= 2:
+            found.append((match.start(), " ".join(words) + " " + text[match.end(1):match.end()]))
+    return found
+
+
+def _all_months(name: str, profile: Profile) -> bool:
+    """True for "Operation May"-like captures made only of month names."""
+    words = fold(name).split()[1:]
+    return bool(words) and all(w.strip(".") in profile.months for w in words)
+
+
+def _alternation(words: list[str]) -> str:
+    """A regex alternation of literal words."""
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+
+
+# ----- children -----
+
+
+def children(text: str, profile: Profile) -> list[Fact]:
+    """children_total and children_<kind> as the text states them."""
+    counts = [c for c in child_counts(text, profile) if c.kinds]
+    exact = [c for c in counts if not c.approximate] or counts
+    general = [c for c in exact if _specific(c) is None]
+    single = [c for c in exact if _specific(c) is not None]
+    sums = [c for c in single if _is_sum(c, single) or _named_twice(c, single)]
+    totals = general + sums
+    rows: list[Fact] = []
+    total = max(totals, key=lambda c: c.value) if totals else None
+    by_kind: dict[str, list[ChildCount]] = {}
+    for count in single:
+        if count not in sums and not any(g.value == count.value for g in general):
+            by_kind.setdefault(_specific(count) or "", []).append(count)
+    if total is None and len(by_kind) == 1:
+        total = max(next(iter(by_kind.values())), key=lambda c: c.value)
+    if total is not None:
+        rows.append(fact("children_total", total.value, total.sentence))
+    for kind in KINDS[:3]:
+        fitting = [c for c in by_kind.get(kind, []) if total is None or c.value <= total.value]
+        if fitting:
+            best = max(fitting, key=lambda c: c.value)
+            rows.append(fact(f"children_{kind}", best.value, best.sentence))
+    return rows
+
+
+def _specific(count: ChildCount) -> str | None:
+    """The one specific kind (recovered/located/rescued) a count names alone, else None."""
+    return next(iter(count.kinds)) if len(count.kinds) == 1 and "found" not in count.kinds \
+        else None
+
+
+def _named_twice(count: ChildCount, others: list[ChildCount]) -> bool:
+    """True when the same number is given for another kind ("recovered 27" ... "the 27 ...
+    located"): it is the whole group, not one kind."""
+    return any(c.value == count.value and c.kinds != count.kinds for c in others)
+
+
+def _is_sum(count: ChildCount, others: list[ChildCount]) -> bool:
+    """True when two other counts of different kinds add up to this one."""
+    rest = [c for c in others if c is not count and c.value < count.value]
+    return any(a.value + b.value == count.value and a.kinds != b.kinds
+               for a, b in itertools.combinations(rest, 2))
+
+
+# ----- arrests -----
+
+
+def arrests(sentences: list[str], profile: Profile) -> list[Fact]:
+    """The largest number of arrests the text reports."""
+    vocab = vocabulary(profile)
+    best: tuple[int, str] | None = None
+    for sentence in sentences:
+        folded = fold(sentence)
+        if not vocab.has("arrest", folded):
+            continue
+        for mention in find_numbers(sentence, profile):
+            if _is_arrest_count(folded, mention.start, mention.end, vocab) and (
+                    best is None or mention.value > best[0]):
+                best = (mention.value, sentence)
+    return [fact("arrests", best[0], best[1])] if best else []
+
+
+def _is_arrest_count(folded: str, start: int, end: int, vocab: Vocabulary) -> bool:
+    """"12 arrests", "15 people were arrested", "arrested 12 suspects"."""
+    after = re.split(r"[,;:.()]", folded[end:end + 60])[0]
+    words_after = after.split()[:4]
+    if vocab.has("arrest", " ".join(words_after)) and not vocab.has("child", " ".join(
+            words_after[:2])):
+        return True
+    before = re.split(r"[,;:.()]", folded[max(0, start - 40):start])[-1].split()[-3:]
+    return vocab.has("arrest", " ".join(before)) and vocab.has("people", " ".join(
+        words_after[:3]))
+
+
+# ----- ages -----
+
+
+def digits_for_words(sentence: str, profile: Profile) -> str:
+    """The folded sentence with every number written as digits ("two-month" -> "2-month")."""
+    out, last = [], 0
+    for mention in find_numbers(sentence, profile):
+        out += [sentence[last:mention.start], str(mention.value)]
+        last = mention.end
+    return fold("".join(out) + sentence[last:])
+
+
+def _patterns(profile: Profile, name: str) -> list[re.Pattern[str]]:
+    """The profile's regular expressions called `name`, folded and compiled."""
+    return [re.compile(_unaccent(p)) for p in (profile.data.get("patterns") or {}).get(name, [])]
+
+
+def _unaccent(pattern: str) -> str:
+    """A regex without accents (matched against folded text); its syntax untouched."""
+    decomposed = unicodedata.normalize("NFKD", pattern)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def ages(sentences: list[str], profile: Profile) -> list[Fact]:
+    """age_min and age_max from the first age range the text gives (asides in brackets skipped)."""
+    patterns = _patterns(profile, "age_range")
+    for sentence in sentences:
+        normalised = re.sub(r"\s*\([^)]*\)", "", digits_for_words(sentence, profile))
+        for pattern in patterns:
+            match = pattern.search(normalised)
+            if match:
+                low, high = sorted(int(g) for g in match.groups()[:2])
+                if high <= 25:
+                    return [fact("age_min", low, sentence), fact("age_max", high, sentence)]
     return []
+
+
+# ----- agencies and places -----
+
+
+def _name_pattern(connectors: list[str]) -> re.Pattern[str]:
+    """Runs of capitalised words, joined by lower-case connectors."""
+    joined = rf"\s+(?:(?:{_alternation(connectors)})\s+)*" if connectors else r"\s+"
+    return re.compile(rf"(?<![\w.]){CAPITALISED}(?:{joined}{CAPITALISED})*")
+
+
+def agencies(sentences: list[str], profile: Profile) -> list[Fact]:
+    """Named agencies: capitalised names holding an agency word ("Las Cruces Police Department")."""
+    vocab = vocabulary(profile)
+    pattern = _name_pattern(profile.terms.get("name_connectors", []))
+    rows: dict[str, Fact] = {}
+    aliases: set[str] = set()
+    for sentence in sentences:
+        for match in pattern.finditer(sentence):
+            name = _trim_name(match.group(0), profile)
+            alias = re.match(r"\s*\(([A-Z][A-Za-z-]{1,9})\)", sentence[match.end():])
+            if alias and " " in name:
+                aliases.add(fold(alias.group(1)))
+            if name and _is_agency(name, vocab) and fold(name) not in rows:
+                rows[fold(name)] = fact("agency", name, sentence)
+    initials = {_initials(row["value"]) for row in rows.values() if " " in row["value"]}
+    return [row for key, row in rows.items()
+            if key not in aliases and key not in initials][:MAX_ROWS]
+
+
+def _trim_name(name: str, profile: Profile) -> str:
+    """A capitalised run without leading articles/stopwords or trailing connectors."""
+    words = name.split()
+    drop = {fold(w) for w in profile.terms.get("place_articles", [])} | {
+        fold(w) for w in (profile.data.get("operation_names") or {}).get("stopwords", [])}
+    while words and fold(words[0]) in drop:
+        words.pop(0)
+    connectors = {fold(w) for w in profile.terms.get("name_connectors", [])}
+    while words and fold(words[-1]) in connectors:
+        words.pop()
+    return _strip_period(" ".join(words))
+
+
+def _strip_period(name: str) -> str:
+    """Drop a sentence's full stop from a name, keeping abbreviations ("U.S.", "N.M.")."""
+    last = name.split()[-1] if name else ""
+    return name[:-1] if last.endswith(".") and "." not in last[:-1] else name
+
+
+def _is_agency(name: str, vocab: Vocabulary) -> bool:
+    """A multi-word name with an agency word, or an acronym that is one ("FBI")."""
+    if " " not in name:
+        return name.isupper() and len(name) > 1 and vocab.has("agency_heads", fold(name))
+    return vocab.has("agency_heads", fold(name))
+
+
+def _initials(name: str) -> str:
+    """Folded initials of the capitalised words ("Homeland Security Investigations" -> hsi)."""
+    return fold("".join(w[0] for w in name.split() if w[:1].isupper()))
+
+
+def places(text: str, sentences: list[str], profile: Profile) -> list[Fact]:
+    """The dateline place and the places introduced by a preposition ("in Dona Ana County")."""
+    vocab = vocabulary(profile)
+    rows: dict[str, Fact] = {}
+    dateline = DATELINE.match(text)
+    if dateline:
+        rows[fold(dateline.group(1))] = fact("place", dateline.group(1).strip(),
+                                              sentences[0] if sentences else "")
+    pattern = _place_pattern(profile)
+    if pattern is None:
+        return list(rows.values())
+    for sentence in sentences:
+        for match in pattern.finditer(sentence):
+            name = _strip_period(match.group("name"))
+            if _is_place(name, sentence, match.start("name"), profile, vocab) \
+                    and fold(name) not in rows:
+                rows[fold(name)] = fact("place", name, sentence)
+    return list(rows.values())[:MAX_ROWS]
+
+
+def _place_pattern(profile: Profile) -> re.Pattern[str] | None:
+    """A preposition, optional article and place noun, then a capitalised name."""
+    terms = profile.terms
+    if not terms.get("place_prepositions"):
+        return None
+    connectors = terms.get("place_connectors", [])
+    joined = rf"\s+(?:(?:{_alternation(connectors)})\s+)?" if connectors else r"\s+"
+    articles = _alternation(terms.get("place_articles", []))
+    nouns = _alternation(terms.get("place_nouns", []))
+    return re.compile(
+        rf"(?<!\w)(?i:{_alternation(terms['place_prepositions'])})\s+"
+        + (rf"(?:(?:{articles})\s+|(?:{articles})(?<=')\s*)?" if articles else "")
+        + (rf"(?:(?:{nouns})\s+)?" if nouns else "")
+        + rf"(?P<name>{CAPITALISED}(?:[- ]{CAPITALISED}|{joined}{CAPITALISED})*)")
+
+
+def _is_place(name: str, sentence: str, start: int, profile: Profile, vocab: Vocabulary) -> bool:
+    """Not a month, a number, an agency, a beat phrase or a listed non-place; not a heading."""
+    folded = fold(name)
+    first = folded.split()[0].strip(".")
+    if first in profile.months or first.isdigit() or name.isupper() and len(name) <= 5:
+        return False
+    if vocab.has("agency_heads", folded) or vocab.has("missing", folded) \
+            or vocab.has("child", folded) or vocab.has("operation", folded) \
+            or vocab.has("not_places", folded):
+        return False
+    return not in_proper_name(sentence, start - 3, start - 1) if start >= 3 else True
+
+
+# ----- dates -----
+
+
+def dates(sentences: list[str], profile: Profile, base: str | None) -> list[Fact]:
+    """start_date, end_date (when the text states them) and duration_days."""
+    rows: list[Fact] = []
+    date_pattern = _date_pattern(profile)
+    vocab = vocabulary(profile)
+    for kind, cue in (("start_date", "start_cues"), ("end_date", "end_cues")):
+        found = _cued_date(sentences, profile, vocab, cue, date_pattern, base)
+        if found:
+            rows.append(fact(kind, found[0], found[1]))
+    duration = _duration(sentences, profile)
+    if duration:
+        rows.append(fact("duration_days", duration[0], duration[1]))
+    return rows
+
+
+def _date_pattern(profile: Profile) -> re.Pattern[str]:
+    """Day-month(-year), month-day(-year) and ISO dates, in folded text."""
+    months = _alternation([fold(m) for m in profile.months])
+    if not months:
+        return re.compile(ISO_DATE)
+    return re.compile(
+        rf"{ISO_DATE}"
+        rf"|\d{{1,2}}(?:er|st|nd|rd|th|o|º)?\.?\s+(?:de\s+)?(?:{months})(?!\w)\.?"
+        rf"(?:,?\s+(?:de\s+)?\d{{4}})?"
+        rf"|(?:{months})(?!\w)\.?\s+\d{{1,2}}(?:st|nd|rd|th)?(?!\d)(?:,?\s+\d{{4}})?")
+
+
+def _cued_date(sentences: list[str], profile: Profile, vocab: Vocabulary, cue_group: str,
+               date_pattern: re.Pattern[str], base: str | None) -> tuple[str, str] | None:
+    """The first date written shortly after a cue word ("started on May 1")."""
+    cues = vocab.patterns.get(cue_group)
+    if cues is None:
+        return None
+    for sentence in sentences:
+        folded = fold(sentence)
+        for cue in cues.finditer(folded):
+            tail = re.split(r"[;:()]|,\s", folded[cue.end():cue.end() + 80])[0]
+            match = date_pattern.search(tail)
+            if match and len(tail[:match.start()].split()) <= CUE_GAP_WORDS:
+                parsed = _parse_date(match.group(0), profile, base)
+                if parsed:
+                    return parsed, sentence
+    return None
+
+
+def _parse_date(written: str, profile: Profile, base: str | None) -> str | None:
+    """An ISO date through dateparser; a date without a year needs `base` (publication)."""
+    has_year = re.search(r"\d{4}", written) is not None
+    if not has_year and not base:
+        return None
+    settings: dict[str, Any] = {"REQUIRE_PARTS": ["day", "month"], "PREFER_DATES_FROM": "past"}
+    if base:
+        settings["RELATIVE_BASE"] = datetime.fromisoformat(base[:10])
+    cleaned = re.sub(r"(?<=\d)(?:er|st|nd|rd|th|o|º)\b", "", written)
+    parsed = dateparser.parse(cleaned, languages=_languages(profile), settings=settings)
+    return parsed.date().isoformat() if parsed else None
+
+
+def _duration(sentences: list[str], profile: Profile) -> tuple[int, str] | None:
+    """The operation's length in days ("two-month operation" -> 60)."""
+    units = {fold(str(k)): int(v) for k, v in (profile.data.get("duration_units") or {}).items()}
+    patterns = _patterns(profile, "duration")
+    for sentence in sentences:
+        normalised = digits_for_words(sentence, profile)
+        for pattern in patterns:
+            match = pattern.search(normalised)
+            if not match:
+                continue
+            unit = next((v for k, v in units.items() if match.group("unit").startswith(k)), None)
+            if unit:
+                return int(match.group("n") or 1) * unit, sentence
+    return None

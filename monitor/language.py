@@ -14,7 +14,9 @@ logger = logging.getLogger(__name__)
 
 DetectorFactory.seed = 0
 UNDETERMINED = "und"
-SAMPLE_CHARS = 5000
+# langdetect reads this much of the text: accuracy at article length is the same as with
+# 5,000 characters (benchmarks/language.py), and detection costs about half as much.
+SAMPLE_CHARS = 2000
 
 
 @dataclass(frozen=True)

@@ -95,16 +95,29 @@ class FactsPipeline(StationPipeline):
     def process_item(self, item: Article) -> Article:
         """Read facts through the article's language profile."""
         if item.relevant:
-            item.facts = facts.extract_facts(item.text, load_profile(item.language))
+            item.facts = facts.extract_facts(item.text, load_profile(item.language),
+                                              item.published)
         return item
 
 
 class DedupPipeline(StationPipeline):
     """The cluster an article joins, and why."""
 
+    def __init__(self, crawler: Crawler) -> None:
+        """Read the MONITOR_DEDUP_* settings once."""
+        super().__init__(crawler)
+        get = self.settings.getfloat
+        self.config = dedup.DedupConfig(
+            near_copy_threshold=get("MONITOR_DEDUP_NEAR_COPY_THRESHOLD"),
+            story_threshold=get("MONITOR_DEDUP_STORY_THRESHOLD"),
+            story_min_weight=get("MONITOR_DEDUP_STORY_MIN_WEIGHT"),
+            contradiction_penalty=get("MONITOR_DEDUP_CONTRADICTION_PENALTY"),
+            window_days=self.settings.getint("MONITOR_DEDUP_WINDOW_DAYS"),
+        )
+
     def process_item(self, item: Article) -> Article:
         """Ask dedup for a decision against the whole store."""
-        item.dedup = dedup.decide(store_for(self.crawler), item)
+        item.dedup = dedup.decide(store_for(self.crawler), item, self.config)
         if item.dedup.method:
             self.stats.inc_value(f"monitor/dedup/{item.dedup.method}")
         return item

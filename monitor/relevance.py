@@ -1,10 +1,50 @@
-"""Relevance station: is this a report of a child-recovery operation?"""
+"""Relevance station: is this a report of a child-recovery operation?
+
+Topics:
+- `operation`: the article reports what an operation achieved: somewhere a count of at least
+  two children sits in a clause with a recovery word (recovered, located, rescued, found),
+  an operation word occurs (operation, sweep, task force, multi-agency ...), and look-alike
+  cues do not pull the score under the threshold.
+- `related`: the same beat without an operation's results: child words together with
+  missing/exploitation words or look-alike cues (a single missing child, an AMBER alert, a
+  predator sting, a sex-offender compliance sweep, a statistics page, policy).
+- `off_topic`: everything else.
+
+All vocabulary comes from the language profile (`terms` in monitor/profiles/<code>.yml).
+The neutral profile (no profile for the detected language) reads digits only and uses the
+union of every profile's terms, with the same rules: a language without a profile is still
+classified when its text borrows the beat's words (English press-release names, "AMBER").
+"""
 
 from __future__ import annotations
 
+import functools
+import logging
+import re
+import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from monitor.profiles import Profile
+from monitor.extraction import ABBREVIATION_END
+from monitor.numbers import NumberMention, find_numbers
+from monitor.profiles import Profile, available, load_profile
+
+logger = logging.getLogger(__name__)
+
+KINDS = ("recovered", "located", "rescued", "found")
+THRESHOLD = 0.5
+# A count of one or two children ("two children found safe") is what single-case stories
+# (AMBER alerts, a family abduction) report; operations report groups, so it weighs less.
+WEIGHTS = {"count": 0.4, "small_count": 0.2, "second_count": 0.1, "operation": 0.25,
+           "lead": 0.1, "beat": 0.15, "lookalike": -0.2}
+SMALL_COUNT = 2
+LEAD_CHARS = 400
+COUNT_GAP_WORDS = 4
+COUNT_WINDOW_CHARS = 80
+SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+(?=[\"“«¿¡(]?[A-ZÀ-Ý0-9])|\n+|\s[•·▪]\s*|^\s*[•·▪-]\s+")
+CLAUSE_BREAK = re.compile(r"[,;:()\[\]–—]|\s-\s")
+GAP_WORD = re.compile(r"[\s/\-]*([^\W\d_][\w'’]*)")
+YEAR = re.compile(r"(?:19|20)\d\d")
 
 
 @dataclass(frozen=True)
@@ -21,6 +61,232 @@ class Relevance:
         return int(self.topic == "operation")
 
 
+@dataclass(frozen=True)
+class ChildCount:
+    """A number of children written in the text, and what the text says happened to them."""
+
+    value: int
+    start: int
+    end: int
+    phrase: str  # "78 missing minors"
+    sentence: str
+    kinds: frozenset[str]  # recovered / located / rescued / found in the count's clause
+    approximate: bool  # "over 60 children"
+
+
+# ----- term matching -----
+
+
+def fold(text: str) -> str:
+    """Lower-cased text without accents, character for character (positions are kept)."""
+    return "".join(_fold_char(ch) for ch in text)
+
+
+@functools.cache
+def _fold_char(ch: str) -> str:
+    """One character lower-cased and without accents, or itself lower-cased."""
+    if ch in "’‘`´":
+        return "'"
+    base = "".join(c for c in unicodedata.normalize("NFKD", ch.lower())
+                   if not unicodedata.combining(c))
+    return base if len(base) == 1 else (ch.lower() if len(ch.lower()) == 1 else ch)
+
+
+def term_pattern(terms: Iterable[str]) -> re.Pattern[str] | None:
+    """One regex for a list of terms: whole words, `*` = any ending, spaces = any space."""
+    alternatives = []
+    for term in terms:
+        words = fold(str(term)).split()
+        if words:
+            parts = [re.escape(w[:-1]) + r"\w*" if w.endswith("*") else re.escape(w)
+                     for w in words]
+            alternatives.append(r"[\s\-]+".join(parts))
+    if not alternatives:
+        return None
+    alternatives.sort(key=len, reverse=True)
+    return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)")
+
+
+class Vocabulary:
+    """A profile's term groups, compiled once."""
+
+    def __init__(self, terms: dict[str, list[str]]) -> None:
+        """Compile every group."""
+        self.patterns = {group: term_pattern(words) for group, words in terms.items()}
+
+    def find(self, group: str, folded: str) -> list[str]:
+        """The distinct terms of `group` found in already folded text, in order."""
+        pattern = self.patterns.get(group)
+        if pattern is None:
+            return []
+        return list(dict.fromkeys(m.group(0) for m in pattern.finditer(folded)))
+
+    def has(self, group: str, folded: str) -> bool:
+        """Whether any term of `group` occurs in folded text."""
+        pattern = self.patterns.get(group)
+        return bool(pattern and pattern.search(folded))
+
+    def match_at(self, group: str, folded: str, pos: int) -> re.Match[str] | None:
+        """A term of `group` starting exactly at `pos`."""
+        pattern = self.patterns.get(group)
+        return pattern.match(folded, pos) if pattern else None
+
+
+_VOCABULARIES: dict[int, tuple[Profile, Vocabulary]] = {}
+
+
+def vocabulary(profile: Profile) -> Vocabulary:
+    """The compiled terms of `profile`; the neutral profile gets every profile's terms."""
+    cached = _VOCABULARIES.get(id(profile))
+    if cached and cached[0] is profile:
+        return cached[1]
+    vocab = Vocabulary(profile.terms) if profile.terms else _merged_vocabulary()
+    _VOCABULARIES[id(profile)] = (profile, vocab)
+    return vocab
+
+
+@functools.cache
+def _merged_vocabulary() -> Vocabulary:
+    """The union of all profiles' term groups (for articles in a language without a profile)."""
+    merged: dict[str, list[str]] = {}
+    for code in available():
+        for group, words in load_profile(code).terms.items():
+            merged.setdefault(group, []).extend(words)
+    return Vocabulary(merged)
+
+
+# ----- sentences and child counts -----
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence, list item or line of `text`."""
+    spans, start = [], 0
+    for match in SENTENCE_BREAK.finditer(text):
+        if "\n" not in match.group(0) and ABBREVIATION_END.search(text[start:match.start()]):
+            continue  # "U.S. Marshals", "Sonya K. Chavez"
+        if match.start() > start:
+            spans.append((start, match.start()))
+        start = match.end()
+    if start < len(text):
+        spans.append((start, len(text)))
+    return [(s, e) for s, e in spans if text[s:e].strip()]
+
+
+def child_counts(text: str, profile: Profile) -> list[ChildCount]:
+    """Every "<number> [up to four words] <child word>" in `text`, with its recovery kinds."""
+    vocab = vocabulary(profile)
+    counts = []
+    for s_start, s_end in sentence_spans(text):
+        sentence = text[s_start:s_end]
+        mentions = [m for m in find_numbers(sentence, profile) if _countable(m)]
+        found = [c for c in (_child_count(sentence, m, vocab, s_start) for m in mentions) if c]
+        for count in found:
+            counts.append(_with_kinds(count, sentence, s_start, vocab, alone=len(found) == 1))
+    return counts
+
+
+def _countable(mention: NumberMention) -> bool:
+    """Numbers that can count children: not years, not zero."""
+    return mention.value > 0 and not YEAR.fullmatch(mention.text)
+
+
+def _child_count(sentence: str, mention: NumberMention, vocab: Vocabulary,
+                 offset: int) -> ChildCount | None:
+    """The count if a child word follows `mention` closely, with no blocker in between."""
+    folded = fold(sentence[: mention.end + COUNT_WINDOW_CHARS])
+    pos = mention.end
+    for _ in range(COUNT_GAP_WORDS + 1):
+        child = vocab.match_at("child", folded, _skip_glue(folded, pos))
+        if child:
+            end = child.end()
+            while more := vocab.match_at("child", folded, _skip_glue(folded, end)):
+                end = more.end()
+            if vocab.match_at("count_blockers", folded, _skip_glue(folded, end)):
+                return None
+            before = fold(sentence[max(0, mention.start - 30): mention.start])
+            approximate = bool(vocab.patterns.get("approximate") and re.search(
+                r"(?:" + vocab.patterns["approximate"].pattern + r")\s*$", before))
+            return ChildCount(mention.value, offset + mention.start, offset + end,
+                              sentence[mention.start: end], sentence, frozenset(), approximate)
+        word = GAP_WORD.match(folded, pos)
+        if word is None or vocab.match_at("count_blockers", folded, word.start(1)):
+            return None
+        pos = word.end()
+    return None
+
+
+def _skip_glue(folded: str, pos: int) -> int:
+    """The position after spaces, hyphens and slashes."""
+    while pos < len(folded) and folded[pos] in " \t/-\u00a0\u202f":
+        pos += 1
+    return pos
+
+
+def _with_kinds(count: ChildCount, sentence: str, offset: int, vocab: Vocabulary,
+                alone: bool) -> ChildCount:
+    """The count with the recovery kinds of its clause (or its sentence, if it is alone)."""
+    start, end = count.start - offset, count.end - offset
+    left = max((m.end() for m in CLAUSE_BREAK.finditer(sentence, 0, start)), default=0)
+    right = next((m.start() for m in CLAUSE_BREAK.finditer(sentence, end)), len(sentence))
+    kinds = _kinds(sentence[left:right], vocab)
+    if not kinds and alone:
+        kinds = _kinds(sentence, vocab)
+    return ChildCount(count.value, count.start, count.end, count.phrase, count.sentence,
+                      kinds, count.approximate)
+
+
+def _kinds(text: str, vocab: Vocabulary) -> frozenset[str]:
+    """Which recovery kinds `text` names, outside proper names ("... Child Rescue Operation")."""
+    folded = fold(text)
+    kinds = set()
+    for kind in KINDS:
+        pattern = vocab.patterns.get(kind)
+        if pattern and any(not in_proper_name(text, m.start(), m.end())
+                           for m in pattern.finditer(folded)):
+            kinds.add(kind)
+    return frozenset(kinds)
+
+
+def in_proper_name(text: str, start: int, end: int) -> bool:
+    """Whether text[start:end] is a capitalised word beside another capitalised word."""
+    if not text[start:start + 1].isupper():
+        return False
+    before = re.search(r"([^\W\d_][\w'’.-]*)\s+$", text[:start])
+    after = re.match(r"\s+([^\W\d_][\w'’.-]*)", text[end:])
+    return any(m and m.group(1)[0].isupper() for m in (before, after))
+
+
+# ----- classification -----
+
+
 def classify(text: str, title: str | None, profile: Profile) -> Relevance:
-    """Classify an article (placeholder until profiles carry the beat's vocabulary)."""
-    return Relevance("off_topic", 0.0, [])
+    """Classify an article as operation / related / off_topic, with score and deciding terms."""
+    full = f"{title}\n{text}" if title and not text.startswith(title) else text
+    vocab = vocabulary(profile)
+    folded = fold(full)
+    counts = [c for c in child_counts(full, profile) if c.kinds and c.value >= 2]
+    operation = vocab.find("operation", folded)
+    lead = vocab.has("operation", folded[:LEAD_CHARS])
+    beat = vocab.find("missing", folded)
+    lookalikes = vocab.find("lookalike", folded)
+    score = _score(counts, bool(operation), lead, bool(beat), lookalikes)
+    terms = ([f"count:{c.phrase} ({'/'.join(sorted(c.kinds))})" for c in counts[:3]]
+             + [f"operation:{t}" for t in operation[:3]] + [f"missing:{t}" for t in beat[:3]]
+             + [f"lookalike:{t}" for t in lookalikes])
+    if counts and operation and score >= THRESHOLD:
+        return Relevance("operation", score, terms)
+    if vocab.has("child", folded) and (beat or lookalikes or counts):
+        return Relevance("related", score, terms)
+    return Relevance("off_topic", score, terms)
+
+
+def _score(counts: list[ChildCount], operation: bool, lead: bool, beat: bool,
+           lookalikes: list[str]) -> float:
+    """A 0..1 score: counts of recovered children and operation words up, look-alikes down."""
+    values = {c.value for c in counts}
+    count_weight = WEIGHTS["count"] if max(values, default=0) > SMALL_COUNT \
+        else WEIGHTS["small_count"]
+    score = (count_weight * bool(counts) + WEIGHTS["second_count"] * (len(values) > 1)
+             + WEIGHTS["operation"] * operation + WEIGHTS["lead"] * (operation and lead)
+             + WEIGHTS["beat"] * beat + WEIGHTS["lookalike"] * len(lookalikes))
+    return round(min(1.0, max(0.0, score)), 3)

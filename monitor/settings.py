@@ -26,23 +26,56 @@ MONITOR_MIN_TEXT_CHARS = int(os.environ.get("MONITOR_MIN_TEXT_CHARS", "200"))
 MONITOR_MAX_FILE_BYTES = int(os.environ.get("MONITOR_MAX_FILE_BYTES", str(20 * 1024 * 1024)))
 #: Newest pages per newsroom listing followed before stopping.
 MONITOR_NEWSROOM_MAX_PAGES = int(os.environ.get("MONITOR_NEWSROOM_MAX_PAGES", "5"))
-#: Contact (URL or e-mail) put into the User-Agent so site owners can reach the operator.
-MONITOR_CONTACT = os.environ.get("MONITOR_CONTACT", "set MONITOR_CONTACT")
+#: Contact (URL or e-mail) put into the User-Agent so site owners can reach the operator;
+#: a crawl without one logs a warning.
+MONITOR_CONTACT = os.environ.get("MONITOR_CONTACT", "")
+#: Hours during which an article URL already fetched (stored or dropped) is not fetched again;
+#: 0 fetches every article every run (changed texts are then updated in place).
+MONITOR_RECHECK_HOURS = float(os.environ.get("MONITOR_RECHECK_HOURS", "168"))
+#: URL schemes that links found in pages may be followed to (start requests are not filtered).
+MONITOR_FOLLOW_SCHEMES = ["http", "https"]
+#: Take an exclusive lock on `<MONITOR_DB>.lock` so that a second crawl exits at once.
+MONITOR_LOCK = True
+#: How many previous runs of a source its new run is compared with.
+MONITOR_HEALTH_WINDOW = int(os.environ.get("MONITOR_HEALTH_WINDOW", "5"))
+#: Fetch errors from which a source whose errors outnumber its articles is flagged.
+MONITOR_HEALTH_MIN_ERRORS = int(os.environ.get("MONITOR_HEALTH_MIN_ERRORS", "3"))
+#: Drop in the share of dated articles (0-1) against the usual share that flags a source.
+MONITOR_HEALTH_DATE_DROP = float(os.environ.get("MONITOR_HEALTH_DATE_DROP", "0.4"))
+#: Dedup: estimated Jaccard of word 3-shingles (MinHash) at which a same-language text is a copy.
+MONITOR_DEDUP_NEAR_COPY_THRESHOLD = float(
+    os.environ.get("MONITOR_DEDUP_NEAR_COPY_THRESHOLD", "0.5"))
+#: Dedup: story score (0-1, anchors shared and weighted by rarity) at which two reports are one.
+MONITOR_DEDUP_STORY_THRESHOLD = float(os.environ.get("MONITOR_DEDUP_STORY_THRESHOLD", "0.5"))
+#: Dedup: shared anchor weight (IDF units) below which the story score is scaled down.
+MONITOR_DEDUP_STORY_MIN_WEIGHT = float(os.environ.get("MONITOR_DEDUP_STORY_MIN_WEIGHT", "20"))
+#: Dedup: subtracted from the story score per contradiction (other headline count, other year).
+MONITOR_DEDUP_CONTRADICTION_PENALTY = float(
+    os.environ.get("MONITOR_DEDUP_CONTRADICTION_PENALTY", "0.5"))
+#: Dedup: story candidates are published at most this many days apart (undated ones always).
+MONITOR_DEDUP_WINDOW_DAYS = int(os.environ.get("MONITOR_DEDUP_WINDOW_DAYS", "30"))
 
-USER_AGENT = f"news-monitor/0.1 (+{MONITOR_CONTACT})"
+# `{contact}` is replaced by MONITOR_CONTACT (monitor.middlewares.ContactUserAgentMiddleware).
+USER_AGENT = "news-monitor/0.1 (+{contact})"
 ROBOTSTXT_OBEY = True
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 CONCURRENT_REQUESTS = 16
-CONCURRENT_REQUESTS_PER_DOMAIN = 4
+# Politeness: at most 2 requests at a time per site, AutoThrottle aiming at 1 in flight.
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
 AUTOTHROTTLE_ENABLED = True
-AUTOTHROTTLE_START_DELAY = 0.5
-AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+# Hostile sites: size caps (also on decompressed bodies: gzip bombs), timeouts, retries, depth.
 DOWNLOAD_TIMEOUT = 30
-DOWNLOAD_MAXSIZE = 20 * 1024 * 1024
-DOWNLOAD_WARNSIZE = 5 * 1024 * 1024
+DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 RETRY_TIMES = 2
+REDIRECT_MAX_TIMES = 10
+DEPTH_LIMIT = 10
+MEMUSAGE_LIMIT_MB = 2048
 HTTPCACHE_ENABLED = False
 LOG_LEVEL = os.environ.get("MONITOR_LOG_LEVEL", "INFO")
 FEED_EXPORT_ENCODING = "utf-8"
@@ -53,11 +86,25 @@ ITEM_PIPELINES = {
     "monitor.pipelines.RelevancePipeline": 300,
     "monitor.pipelines.FactsPipeline": 400,
     "monitor.pipelines.DedupPipeline": 500,
+    "monitor.health.HealthPipeline": 590,
     "monitor.pipelines.StorePipeline": 600,
 }
 
 EXTENSIONS = {
+    "monitor.lock.CrawlLockExtension": 10,  # first: a second writer stops before anything opens
+    "monitor.lock.JobdirGuard": 20,
+    "monitor.health.CrawlHealth": 90,  # before RunRecorder, which closes the store
     "monitor.runs.RunRecorder": 100,
 }
 
 COMMANDS_MODULE = "monitor.commands"
+
+SPIDER_MIDDLEWARES = {
+    "monitor.middlewares.IncrementalSpiderMiddleware": 600,
+}
+
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": None,
+    "monitor.middlewares.ContactUserAgentMiddleware": 500,
+    "monitor.middlewares.ConditionalRequestMiddleware": 540,  # inside RetryMiddleware (550)
+}

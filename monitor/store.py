@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,6 +32,16 @@ ARTICLE_COLUMNS = {
 def now_iso() -> str:
     """The current UTC time as an ISO string with seconds."""
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+# Per-run health columns, in crawl_runs (whole run) and source_runs (one row per source).
+HEALTH_COLUMNS: dict[str, type] = {
+    "spider": str, "requests": int, "responses": int, "responses_by_status": str,
+    "not_modified": int, "skipped_fresh": int, "items": int, "articles_new": int,
+    "articles_updated": int, "articles_unchanged": int, "articles_dropped": int,
+    "dropped_by_reason": str, "fetch_errors": int, "share_date": float,
+    "share_language": float, "share_body": float, "flags": str, "notes": str,
+}
 
 
 @migrations()
@@ -75,6 +86,126 @@ def m001_initial(db: sqlite_utils.Database) -> None:
         pk="id",
     )
     db["articles"].enable_fts(["title", "text"], create_triggers=True, tokenize="unicode61")
+
+
+@migrations()
+def m002_review(db: sqlite_utils.Database) -> None:
+    """Review decisions that later crawls respect: exclusions and merges."""
+    db["cluster_exclusions"].create(
+        {"article_id": int, "cluster_id": int, "url": str, "relation": str, "actor": str,
+         "at": str},
+        pk=("article_id", "cluster_id"), if_not_exists=True,
+    )
+    db["cluster_merges"].create(
+        {"from_id": int, "into_id": int, "actor": str, "at": str}, pk="from_id",
+        if_not_exists=True,
+    )
+    db["review_log"].create_index(["cluster_id"], if_not_exists=True)
+
+
+@migrations()
+def m006_crawl_state(db: sqlite_utils.Database) -> None:
+    """Incremental crawling, change records and per-source run health (issue 6)."""
+    db["url_checks"].create(
+        {"url": str, "kind": str, "source": str, "outcome": str, "checked_at": str}, pk="url")
+    db["http_validators"].create(
+        {"url": str, "etag": str, "last_modified": str, "saved_at": str}, pk="url")
+    db["article_changes"].create(
+        {"id": int, "article_id": int, "at": str, "old_hash": str, "new_hash": str,
+         "old_chars": int, "new_chars": int, "size_delta": int}, pk="id")
+    db["article_changes"].create_index(["article_id"])
+    db.execute(
+        "CREATE TRIGGER IF NOT EXISTS articles_change_log AFTER UPDATE OF content_hash ON "
+        "articles WHEN old.content_hash IS NOT NULL AND old.content_hash IS NOT "
+        "new.content_hash BEGIN INSERT INTO article_changes (article_id, at, old_hash, "
+        "new_hash, old_chars, new_chars, size_delta) VALUES (new.id, coalesce(new.updated_at, "
+        "strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now')), old.content_hash, new.content_hash, "
+        "length(old.text), length(new.text), length(new.text) - length(old.text)); END")
+    db["source_runs"].create(HEALTH_COLUMNS | {"id": int, "run_id": int, "source": str},
+                             pk="id")
+    db["source_runs"].create_index(["source", "run_id"])
+    for column, kind in HEALTH_COLUMNS.items():
+        if column not in db["crawl_runs"].columns_dict:
+            db["crawl_runs"].add_column(column, kind)
+
+
+@migrations()
+def m007_dedup_index(db: sqlite_utils.Database) -> None:
+    """Dedup indexes (issue 3): URL keys, MinHash LSH buckets, story anchors and their counts."""
+    db["dedup_urls"].create({"key": str, "article_id": int}, pk=("key", "article_id"))
+    db["dedup_articles"].create(
+        {"article_id": int, "language": str, "day": int, "lead": str, "years": str,
+         "signature": bytes}, pk="article_id")
+    db["dedup_lsh"].create({"band": int, "bucket": int, "article_id": int})
+    db["dedup_lsh"].create_index(["band", "bucket"])
+    db["dedup_lsh"].create_index(["article_id"])
+    db["dedup_anchors"].create({"anchor": str, "day": int, "article_id": int})
+    db["dedup_anchors"].create_index(["anchor", "day"])
+    db["dedup_anchors"].create_index(["article_id"])
+    db["dedup_anchor_df"].create({"anchor": str, "df": int}, pk="anchor")
+    db["dedup_meta"].create({"key": str, "value": int}, pk="key")
+
+# ----- operations (issue 4) -----
+
+OPERATION_COUNTS = ("children_total", "children_recovered", "children_located",
+                    "children_rescued", "arrests")
+
+
+def _operation_count_sql(kind: str) -> str:
+    """The representative's `kind` count, else the earliest member's that has one."""
+    return (
+        "coalesce((select cast(f.value as integer) from facts f where f.article_id = "
+        f"c.representative_id and f.kind = '{kind}' order by f.id limit 1), (select "
+        "cast(f.value as integer) from facts f join articles a on a.id = f.article_id where "
+        f"a.cluster_id = c.id and f.kind = '{kind}' order by coalesce(a.published, '9999'), "
+        f"a.id limit 1)) as {kind}")
+
+
+OPERATIONS_VIEW = f"""
+create view operations as
+with member_counts as (
+  select a.cluster_id, f.kind, cast(f.value as integer) as value
+  from facts f join articles a on a.id = f.article_id
+  where f.kind in ({", ".join(f"'{k}'" for k in OPERATION_COUNTS)}) and a.cluster_id is not null
+), per_kind as (
+  select cluster_id, kind, group_concat(distinct value) as seen, count(distinct value) as n
+  from member_counts group by cluster_id, kind
+), disagreements as (
+  select cluster_id, group_concat(kind || ': ' || seen, '; ') as detail
+  from per_kind where n > 1 group by cluster_id
+)
+select
+  c.id as cluster_id,
+  coalesce(
+    (select f.value from facts f where f.article_id = c.representative_id
+       and f.kind = 'operation' order by f.id limit 1),
+    (select f.value from facts f join articles a on a.id = f.article_id
+       where a.cluster_id = c.id and f.kind = 'operation'
+       order by coalesce(a.published, '9999'), a.id limit 1)) as name,
+  {", ".join(_operation_count_sql(k) for k in OPERATION_COUNTS)},
+  c.languages,
+  c.first_published as first_reported,
+  c.size as reports,
+  (select count(*) from articles a where a.cluster_id = c.id and a.relevant = 1)
+    as relevant_reports,
+  d.detail is not null as counts_disagree,
+  d.detail as disagreement,
+  c.title,
+  c.representative_id,
+  r.url as representative_url,
+  c.status
+from clusters c
+left join articles r on r.id = c.representative_id
+left join disagreements d on d.cluster_id = c.id
+where exists (select 1 from articles a where a.cluster_id = c.id and a.relevant = 1)
+"""
+
+
+@migrations()
+def m008_operations_view(db: sqlite_utils.Database) -> None:
+    """The `operations` view: one row per story cluster that reports an operation (issue 4)."""
+    db.execute("drop view if exists operations")
+    db.execute(OPERATIONS_VIEW)
 
 
 @dataclass
@@ -127,6 +258,7 @@ class Store:
                 outcome = "new"
             cluster_id = self._assign_cluster(article_id, article, existing)
             self._replace_facts(article_id, article.facts)
+            self.index_dedup(article_id, getattr(article.dedup, "index", None))
             return SaveResult(article_id, outcome, cluster_id)
 
     def _article_row(self, article: Article) -> dict[str, Any]:
@@ -194,12 +326,21 @@ class Store:
     def _representative(
         members: list[dict[str, Any]], current: int | None, status: str | None
     ) -> dict[str, Any]:
-        """The earliest member, unless a reviewer chose one that is still a member."""
-        if status == "edited" and current is not None:
+        """The earliest member, unless a reviewed cluster keeps one that is still a member."""
+        if status in ("edited", "confirmed") and current is not None:
             for member in members:
                 if member["id"] == current:
                     return member
         return members[0]
+
+    # ----- operations (issue 4) -----
+
+    def operations(self, disagreeing_only: bool = False) -> list[dict[str, Any]]:
+        """Rows of the `operations` view, newest first; only flagged ones if asked."""
+        where = " where counts_disagree" if disagreeing_only else ""
+        return list(self.db.query(
+            f"select * from operations{where} "
+            "order by coalesce(first_reported, '') desc, cluster_id desc"))
 
     # ----- runs and errors -----
 
@@ -257,3 +398,386 @@ class Store:
         """The id of the newest crawl run."""
         rows = list(self.db.query("select max(id) m from crawl_runs"))
         return rows[0]["m"] if rows else None
+
+    # ----- review -----
+
+    @classmethod
+    def from_connection(cls, conn: sqlite3.Connection, migrate: bool = True) -> Store:
+        """A Store over an open connection (Datasette's), bringing the schema up to date."""
+        store = cls.__new__(cls)
+        store.db = sqlite_utils.Database(conn)
+        store.path = Path(store.db.execute("pragma database_list").fetchone()[2] or ":memory:")
+        if migrate:
+            migrations.apply(store.db)
+        return store
+
+    def cluster(self, cluster_id: int) -> dict[str, Any] | None:
+        """The clusters row, or None."""
+        rows = list(self.db["clusters"].rows_where("id = ?", [cluster_id], limit=1))
+        return rows[0] if rows else None
+
+    def cluster_members(self, cluster_id: int) -> list[dict[str, Any]]:
+        """The cluster's articles, earliest first."""
+        return list(self.db.query(
+            "select id, url, canonical_url, source, title, text, author, published, language, "
+            "relevant, relevance, relation, cluster_id from articles where cluster_id = ? "
+            "order by coalesce(published, '9999'), id", [cluster_id]))
+
+    def cluster_matches(self, cluster_id: int) -> list[dict[str, Any]]:
+        """The matches that brought the cluster's current members into it (not the matches
+        of an article that a reviewer split out, unless it was merged back)."""
+        return list(self.db.query(
+            "select m.* from matches m join articles a on a.id = m.article_id "
+            "where a.cluster_id = :id and m.cluster_id = :id order by m.id", {"id": cluster_id}))
+
+    def cluster_facts(self, cluster_id: int) -> list[dict[str, Any]]:
+        """The facts read from the cluster's members."""
+        return list(self.db.query(
+            "select f.* from facts f join articles a on a.id = f.article_id "
+            "where a.cluster_id = ? order by f.kind, f.article_id, f.id", [cluster_id]))
+
+    def review_history(self, cluster_id: int) -> list[dict[str, Any]]:
+        """The review_log rows about a cluster, newest first."""
+        return list(self.db.query(
+            "select * from review_log where cluster_id = :id "
+            "or json_extract(after, '$.new_cluster_id') = :id order by id desc",
+            {"id": cluster_id}))
+
+    def review_queue(
+        self, filters: dict[str, Any], borderline: float, limit: int, offset: int
+    ) -> tuple[list[dict[str, Any]], int]:
+        """Clusters most worth a review first (several members, languages, borderline scores,
+        newest), filtered by language, status, since, until and min_size; with the total."""
+        where, params = ["1 = 1"], {"borderline": borderline, "limit": limit, "offset": offset}
+        if filters.get("language"):
+            where.append("exists (select 1 from articles a where a.cluster_id = c.id "
+                         "and a.language = :language)")
+        if filters.get("status"):
+            where.append("c.status = :status")
+        if filters.get("since"):
+            where.append("substr(c.first_published, 1, 10) >= :since")
+        if filters.get("until"):
+            where.append("substr(c.first_published, 1, 10) <= :until")
+        if filters.get("min_size"):
+            where.append("c.size >= :min_size")
+        params.update({k: v for k, v in filters.items() if v})
+        base = (
+            "with s as (select c.*, "
+            "(select count(distinct a.language) from articles a where a.cluster_id = c.id) "
+            "as n_languages, "
+            "(select min(m.score) from matches m join articles a on a.id = m.article_id "
+            "where a.cluster_id = c.id and m.method in ('near_copy', 'story')) as min_score "
+            f"from clusters c where {' and '.join(where)}) "
+        )
+        total = next(self.db.query(base + "select count(*) n from s", params))["n"]
+        rows = list(self.db.query(
+            base + "select *, (size > 1) + (n_languages > 1) + "
+            "(min_score is not null and min_score < :borderline) as priority from s "
+            "order by priority desc, coalesce(first_published, '') desc, id desc "
+            "limit :limit offset :offset", params))
+        return rows, total
+
+    def dashboard_rows(self, recovered_kind: str) -> list[dict[str, Any]]:
+        """One row per cluster: first date, representative's language, relevance, and the
+        largest count of `recovered_kind` facts among its members."""
+        return list(self.db.query(
+            "select c.id, c.first_published, r.language, "
+            "(select max(a.relevant) from articles a where a.cluster_id = c.id) relevant, "
+            "(select max(cast(f.value as integer)) from facts f join articles a "
+            "on a.id = f.article_id where a.cluster_id = c.id and f.kind = :kind) recovered "
+            "from clusters c left join articles r on r.id = c.representative_id "
+            "where c.first_published is not null", {"kind": recovered_kind}))
+
+    def excluded_clusters(self, article_id: int) -> set[int]:
+        """Clusters a reviewer split this article out of (followed through later merges):
+        dedup must never put the article back into one of them."""
+        if not self.db["cluster_exclusions"].exists():  # an immutable store from before m002
+            return set()
+        rows = self.db.query("select cluster_id from cluster_exclusions where article_id = ?",
+                             [article_id])
+        return {self.resolve_cluster(r["cluster_id"]) for r in rows}
+
+    def resolve_cluster(self, cluster_id: int) -> int:
+        """The cluster that `cluster_id` was merged into by reviewers (itself if never)."""
+        seen = {cluster_id}
+        while self.db["cluster_merges"].exists():
+            rows = list(self.db.query(
+                "select into_id from cluster_merges where from_id = ?", [cluster_id]))
+            if not rows or rows[0]["into_id"] in seen:
+                return cluster_id
+            cluster_id = rows[0]["into_id"]
+            seen.add(cluster_id)
+        return cluster_id
+
+    def set_cluster_status(self, cluster_id: int, status: str) -> None:
+        """Set a cluster's review status (auto, confirmed, edited)."""
+        self.db["clusters"].update(cluster_id, {"status": status, "updated_at": now_iso()})
+
+    def set_representative(self, cluster_id: int, article_id: int, status: str) -> None:
+        """Make `article_id` the cluster's representative and keep it on later refreshes."""
+        title = self.db["articles"].get(article_id)["title"]
+        self.db["clusters"].update(cluster_id, {"representative_id": article_id, "title": title,
+                                                "status": status, "updated_at": now_iso()})
+
+    def split_article(self, article_id: int, actor: str) -> int:
+        """Move an article out of its cluster into a new reviewed one; record the exclusion.
+        Its matches stay (with the old cluster's id) as the record of why dedup joined it."""
+        article = self.db["articles"].get(article_id)
+        old_id = article["cluster_id"]
+        new_id = self.db["clusters"].insert({"status": "edited"}).last_pk
+        self.db["articles"].update(article_id, {"cluster_id": new_id, "relation": "original"})
+        self.db["cluster_exclusions"].upsert(
+            {"article_id": article_id, "cluster_id": old_id, "url": article["url"],
+             "relation": article["relation"], "actor": actor, "at": now_iso()},
+            pk=("article_id", "cluster_id"))
+        self.set_cluster_status(old_id, "edited")
+        self.refresh_cluster(old_id)
+        self.refresh_cluster(new_id)
+        return new_id
+
+    def merge_clusters(self, into_id: int, from_id: int, actor: str) -> None:
+        """Move every member of `from_id` into `into_id`, for good. An article split out of
+        `into_id` comes back with its relation (its dedup match shows again); otherwise the
+        merged cluster's representative gets a `review` match."""
+        into, other = self.db["clusters"].get(into_id), self.db["clusters"].get(from_id)
+        moved = [r["id"] for r in self.db.query(
+            "select id from articles where cluster_id = ?", [from_id])]
+        marks = ", ".join("?" * len(moved))
+        returning = {r["article_id"]: r["relation"] for r in self.db.query(
+            f"select article_id, relation from cluster_exclusions where cluster_id = ? "
+            f"and article_id in ({marks})", [into_id, *moved])}
+        self.db.execute("update articles set cluster_id = ? where cluster_id = ?",
+                        [into_id, from_id])
+        self.db.execute("update matches set cluster_id = ? where cluster_id = ?",
+                        [into_id, from_id])
+        for article_id, relation in returning.items():
+            self.db["articles"].update(article_id, {"relation": relation or "original"})
+        if other["representative_id"] not in returning:
+            self.db["matches"].insert({
+                "article_id": other["representative_id"],
+                "matched_id": into["representative_id"], "cluster_id": into_id,
+                "method": "review", "score": None, "created_at": now_iso(),
+                "evidence": json.dumps({"merged_from": from_id, "actor": actor}),
+            })
+            self.db["articles"].update(other["representative_id"], {"relation": "merged"})
+        self.db.execute(f"delete from cluster_exclusions where cluster_id in (?, ?) and "
+                        f"article_id in ({marks})", [into_id, from_id, *moved])
+        self.db["cluster_merges"].upsert(
+            {"from_id": from_id, "into_id": into_id, "actor": actor, "at": now_iso()},
+            pk="from_id")
+        self.db["clusters"].delete(from_id)
+        self.set_cluster_status(into_id, "edited")
+        self.refresh_cluster(into_id)
+
+    def log_review(self, actor: str, action: str, cluster_id: int, article_id: int | None,
+                   before: dict[str, Any], after: dict[str, Any]) -> int:
+        """Insert one review_log row; before and after are stored as JSON."""
+        return self.db["review_log"].insert({
+            "actor": actor, "at": now_iso(), "action": action, "cluster_id": cluster_id,
+            "article_id": article_id, "before": json.dumps(before, ensure_ascii=False),
+            "after": json.dumps(after, ensure_ascii=False),
+        }).last_pk
+
+    # ----- crawl state and run health (issue 6) -----
+
+    def recently_checked(self, url: str, since: str) -> bool:
+        """Whether `url` was fetched and processed (stored or dropped) at or after `since`."""
+        rows = self.db.execute(
+            "select 1 from url_checks where url = ? and checked_at >= ? union all "
+            "select 1 from articles where url = ? and fetched_at >= ? limit 1",
+            [url, since, url, since]).fetchall()
+        return bool(rows)
+
+    def mark_checked(self, urls: Iterable[str], kind: str, source: str | None,
+                     outcome: str) -> None:
+        """Record that `urls` were processed now with `outcome` (new, unchanged, dropped...)."""
+        at = now_iso()
+        rows = [{"url": url, "kind": kind, "source": source, "outcome": outcome,
+                 "checked_at": at} for url in sorted(set(urls))]
+        with self.db.atomic():
+            self.db["url_checks"].upsert_all(rows, pk="url")
+
+    def validators(self, url: str) -> dict[str, Any] | None:
+        """The committed ETag / Last-Modified of a listing URL, or None."""
+        rows = list(self.db["http_validators"].rows_where("url = ?", [url], limit=1))
+        return rows[0] if rows else None
+
+    def save_validators(self, rows: Iterable[dict[str, Any]]) -> int:
+        """Commit listing validators (url, etag, last_modified) in one transaction."""
+        batch = [{**row, "saved_at": now_iso()} for row in rows]
+        with self.db.atomic():
+            if batch:
+                self.db["http_validators"].upsert_all(batch, pk="url")
+        return len(batch)
+
+    def fetch_errors_by_source(self, run_id: int) -> dict[str | None, int]:
+        """How many fetch_errors rows each source has in a run."""
+        return {r["source"]: r["n"] for r in self.db.query(
+            "select source, count(*) n from fetch_errors where run_id = ? group by source",
+            [run_id])}
+
+    def previous_source_runs(self, source: str, before_run: int, limit: int) -> list[dict]:
+        """The newest `limit` finished rows of `source` from runs before `before_run`."""
+        return list(self.db.query(
+            "select * from source_runs where source = ? and run_id < ? order by run_id desc "
+            "limit ?", [source, before_run, limit]))
+
+    def save_run_health(self, run_id: int, run: dict[str, Any],
+                        sources: list[dict[str, Any]]) -> None:
+        """Write a run's per-source rows and its health columns, in one transaction."""
+        with self.db.atomic():
+            self.db["source_runs"].delete_where("run_id = ?", [run_id])
+            if sources:
+                self.db["source_runs"].insert_all([{**row, "run_id": run_id}
+                                                   for row in sources])
+            self.db["crawl_runs"].update(run_id, run)
+
+    def runs(self, limit: int = 10, spider: str | None = None) -> list[dict[str, Any]]:
+        """The newest crawl runs, newest first."""
+        where, args = ("where spider = ?", [spider]) if spider else ("", [])
+        return list(self.db.query(f"select * from crawl_runs {where} order by id desc limit ?",
+                                  [*args, limit]))
+
+    def source_runs(self, run_id: int) -> list[dict[str, Any]]:
+        """The per-source rows of one run."""
+        return list(self.db.query("select * from source_runs where run_id = ? order by source",
+                                  [run_id]))
+
+    def source_history(self, source: str, limit: int = 10) -> list[dict[str, Any]]:
+        """The newest per-run rows of one source, newest first."""
+        return list(self.db.query(
+            "select s.*, r.started_at, r.finish_reason from source_runs s join crawl_runs r "
+            "on r.id = s.run_id where s.source = ? order by s.run_id desc limit ?",
+            [source, limit]))
+
+    def close_dead_runs(self) -> int:
+        """Mark runs that never finished as killed (call only while holding the crawl lock)."""
+        with self.db.atomic():
+            cursor = self.db.execute(
+                "update crawl_runs set finish_reason = 'killed' "
+                "where finished_at is null and finish_reason is null")
+        return cursor.rowcount
+
+    def article_changes(self, article_id: int) -> list[dict[str, Any]]:
+        """The recorded text changes of one article, oldest first."""
+        return list(self.db["article_changes"].rows_where("article_id = ?", [article_id],
+                                                          order_by="id"))
+
+    # ----- dedup (issue 3) -----
+
+    def dedup_url_match(self, keys: list[str]) -> dict[str, Any] | None:
+        """The earliest stored article under one of these canonical URL keys."""
+        if not keys:
+            return None
+        rows = list(self.db.query(
+            "select a.id, a.cluster_id from dedup_urls u join articles a on a.id = u.article_id "
+            f"where u.key in ({','.join('?' * len(keys))}) and a.cluster_id is not null "
+            "order by a.id limit 1", keys))
+        return rows[0] if rows else None
+
+    def dedup_hash_match(self, content_hash: str | None) -> dict[str, Any] | None:
+        """The earliest stored article with this normalised-text hash."""
+        rows = list(self.db.query(
+            "select id, cluster_id from articles where content_hash = ? and cluster_id is not "
+            "null order by id limit 1", [content_hash]))
+        return rows[0] if content_hash and rows else None
+
+    def dedup_lsh_candidates(self, buckets: list[tuple[int, int]], limit: int) -> list[int]:
+        """Articles sharing at least one LSH band bucket, the oldest first, at most `limit`."""
+        ids: set[int] = set()
+        for band, bucket in buckets:
+            ids.update(r[0] for r in self.db.execute(
+                "select article_id from dedup_lsh where band = ? and bucket = ? "
+                "order by article_id limit ?", [band, bucket, limit]))
+        return sorted(ids)[:limit]
+
+    def dedup_articles(self, ids: list[int]) -> dict[int, dict[str, Any]]:
+        """The dedup rows (language, day, lead counts, years, signature) with the cluster."""
+        if not ids:
+            return {}
+        rows = self.db.query(
+            "select d.*, a.cluster_id from dedup_articles d join articles a on a.id = "
+            f"d.article_id where d.article_id in ({','.join('?' * len(ids))})", ids)
+        return {r["article_id"]: r for r in rows if r["cluster_id"] is not None}
+
+    def dedup_document_count(self) -> int:
+        """How many articles the dedup index holds."""
+        rows = list(self.db.execute("select value from dedup_meta where key = 'articles'"))
+        return rows[0][0] if rows else 0
+
+    def dedup_anchor_df(self, anchors: list[str]) -> dict[str, int]:
+        """How many indexed articles hold each anchor (absent: 0)."""
+        found: dict[str, int] = {}
+        for start in range(0, len(anchors), 500):
+            chunk = anchors[start:start + 500]
+            found.update(self.db.execute(
+                f"select anchor, df from dedup_anchor_df where anchor in "
+                f"({','.join('?' * len(chunk))})", chunk).fetchall())
+        return found
+
+    def dedup_anchor_postings(self, anchor: str, day: int | None, window: int,
+                              limit: int) -> list[int]:
+        """Articles holding `anchor` dated within `window` days of `day` (or undated)."""
+        if day is None:
+            sql, args = "anchor = ?", [anchor]
+        else:
+            sql, args = "anchor = ? and day between ? and ?", [anchor, day - window, day + window]
+        rows = self.db.execute(
+            f"select article_id from dedup_anchors where {sql} order by day desc limit ?",
+            [*args, limit]).fetchall()
+        if day is not None:
+            rows += self.db.execute(
+                "select article_id from dedup_anchors where anchor = ? and day is null "
+                "order by article_id desc limit ?", [anchor, limit]).fetchall()
+        return [r[0] for r in rows]
+
+    def dedup_anchor_sets(self, ids: list[int]) -> dict[int, dict[str, int]]:
+        """Each article's anchors with their current document frequency."""
+        found: dict[int, dict[str, int]] = {i: {} for i in ids}
+        if ids:
+            for article_id, anchor, df in self.db.execute(
+                    "select a.article_id, a.anchor, coalesce(d.df, 1) from dedup_anchors a "
+                    "left join dedup_anchor_df d on d.anchor = a.anchor where a.article_id in "
+                    f"({','.join('?' * len(ids))})", ids):
+                found[article_id][anchor] = df
+        return found
+
+    def index_dedup(self, article_id: int, index: Any) -> None:
+        """Write (replacing) the article's dedup index rows; call inside save_article."""
+        if index is None:
+            return
+        self._unindex_dedup(article_id)
+        self.db["dedup_urls"].insert_all(
+            [{"key": k, "article_id": article_id} for k in index.url_keys], ignore=True)
+        self.db["dedup_articles"].insert({
+            "article_id": article_id, "language": index.language, "day": index.day,
+            "lead": json.dumps(sorted(index.lead)), "years": json.dumps(sorted(index.years)),
+            "signature": index.signature})
+        self.db.conn.executemany(
+            "insert into dedup_lsh (band, bucket, article_id) values (?, ?, ?)",
+            [(b, k, article_id) for b, k in index.buckets])
+        self.db.conn.executemany(
+            "insert into dedup_anchors (anchor, day, article_id) values (?, ?, ?)",
+            [(a, index.day, article_id) for a in index.anchors])
+        self.db.conn.executemany(
+            "insert into dedup_anchor_df (anchor, df) values (?, 1) "
+            "on conflict(anchor) do update set df = df + 1", [(a,) for a in index.anchors])
+        self._count_dedup_documents(+1)
+
+    def _unindex_dedup(self, article_id: int) -> None:
+        """Remove an article's dedup rows, decrementing its anchors' counts."""
+        if not list(self.db.execute(
+                "select 1 from dedup_articles where article_id = ?", [article_id])):
+            return
+        self.db.execute(
+            "update dedup_anchor_df set df = df - 1 where anchor in "
+            "(select anchor from dedup_anchors where article_id = ?)", [article_id])
+        for table in ("dedup_urls", "dedup_articles", "dedup_lsh", "dedup_anchors"):
+            self.db.execute(f"delete from {table} where article_id = ?", [article_id])
+        self._count_dedup_documents(-1)
+
+    def _count_dedup_documents(self, delta: int) -> None:
+        """Keep the indexed-article count (the N of the anchors' IDF)."""
+        self.db.execute(
+            "insert into dedup_meta (key, value) values ('articles', ?) "
+            "on conflict(key) do update set value = value + ?", [max(delta, 0), delta])

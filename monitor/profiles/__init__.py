@@ -26,6 +26,13 @@ class Profile:
     months: dict[str, int] = field(default_factory=dict)
     terms: dict[str, list[str]] = field(default_factory=dict)
     data: dict[str, Any] = field(default_factory=dict)
+    number_joiners: tuple[str, ...] = ()  # "and" in "one hundred and five", "y", "e", "et"
+    number_multipliers: tuple[str, ...] = ()  # words besides 100, 1000... that multiply: "dozen"
+    number_parts: dict[str, int] = field(default_factory=dict)  # only inside compound words
+    number_compounds: bool = False  # numbers written as one word: "vierundzwanzig"
+    number_teens_after: tuple[int, ...] = ()  # tens that take 10..19 after them: soixante-dix
+    thousands_separators: tuple[str, ...] = (",", ".", "\u00a0", "\u202f", "'")
+    decimal_separator: str | None = None
 
 
 def available() -> list[str]:
@@ -47,4 +54,22 @@ def load_profile(code: str) -> Profile:
         months={str(k).lower(): int(v) for k, v in (raw.get("months") or {}).items()},
         terms={k: list(v) for k, v in (raw.get("terms") or {}).items()},
         data=raw,
+        **_number_syntax(raw),
     )
+
+
+def _number_syntax(raw: dict[str, Any]) -> dict[str, Any]:
+    """The optional keys that say how numbers are written in this language."""
+    syntax: dict[str, Any] = {
+        "number_joiners": tuple(str(w).lower() for w in raw.get("number_joiners") or ()),
+        "number_multipliers": tuple(str(w).lower() for w in raw.get("number_multipliers") or ()),
+        "number_parts": {str(k).lower(): int(v)
+                         for k, v in (raw.get("number_parts") or {}).items()},
+        "number_compounds": bool(raw.get("number_compounds", False)),
+        "number_teens_after": tuple(int(v) for v in raw.get("number_teens_after") or ()),
+    }
+    if "thousands_separators" in raw:
+        syntax["thousands_separators"] = tuple(str(c) for c in raw["thousands_separators"])
+    if "decimal_separator" in raw:
+        syntax["decimal_separator"] = raw["decimal_separator"]
+    return syntax

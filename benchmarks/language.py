@@ -1,0 +1,126 @@
+"""Language identification: our language station vs bare langdetect, per language.
+
+Sets: lingua single sentences (median ~96 characters), lingua sentences joined into
+~1,000-character paragraphs, and WMT21 news documents (sources and human translations,
+article length). Usage: .venv/bin/python benchmarks/language.py [--per-language N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import logging
+import statistics
+import time
+from collections import defaultdict
+from collections.abc import Callable
+
+from _common import LINGUA, WMT21, machine, table
+from langdetect import DetectorFactory
+from langdetect import detect as langdetect_detect
+from langdetect.lang_detect_exception import LangDetectException
+
+from monitor import language
+
+logger = logging.getLogger(__name__)
+
+LANGUAGES = ["en", "es", "fr", "pt", "de", "it", "nl", "pl", "tr", "ru", "ar", "zh", "is", "ja"]
+PARAGRAPH_SENTENCES = 10
+
+Sample = tuple[str, str]  # (gold language, text)
+
+
+def lingua_sentences(per_language: int) -> list[Sample]:
+    """The first `per_language` test sentences of each language."""
+    samples = []
+    for lang in LANGUAGES:
+        with gzip.open(LINGUA / f"{lang}.txt.gz", "rt", encoding="utf-8") as fh:
+            lines = [line.strip() for line in fh if line.strip()]
+        samples += [(lang, line) for line in lines[:per_language]]
+    return samples
+
+
+def lingua_paragraphs(per_language: int) -> list[Sample]:
+    """Consecutive sentences joined into paragraphs of about 1,000 characters."""
+    samples = []
+    for lang in LANGUAGES:
+        with gzip.open(LINGUA / f"{lang}.txt.gz", "rt", encoding="utf-8") as fh:
+            lines = [line.strip() for line in fh if line.strip()]
+        for i in range(0, min(len(lines), per_language * PARAGRAPH_SENTENCES),
+                       PARAGRAPH_SENTENCES):
+            samples.append((lang, " ".join(lines[i:i + PARAGRAPH_SENTENCES])))
+    return samples
+
+
+def wmt_documents() -> list[Sample]:
+    """WMT21 source documents and their human translations, each text once."""
+    seen, samples = set(), []
+    with gzip.open(WMT21, "rt", encoding="utf-8") as fh:
+        for line in fh:
+            doc = json.loads(line)
+            texts = [(doc["src_lang"], doc["src_text"])]
+            texts += [(doc["ref_lang"], ref) for ref in doc["refs"].values()]
+            for lang, text in texts:
+                if (lang, text) not in seen:
+                    seen.add((lang, text))
+                    samples.append((lang, text))
+    return samples
+
+
+def ours(text: str) -> str:
+    """The language our station stores (no hint: `und` when unsure)."""
+    return language.detect(text).language
+
+
+def bare(text: str) -> str:
+    """langdetect.detect as is (seeded), its code cut to ISO 639-1."""
+    try:
+        return langdetect_detect(text).split("-")[0]
+    except LangDetectException:
+        return "und"
+
+
+def evaluate(samples: list[Sample], fn: Callable[[str], str]) -> tuple[dict[str, float], float]:
+    """Accuracy per gold language, and milliseconds per text."""
+    hits: dict[str, list[bool]] = defaultdict(list)
+    start = time.perf_counter()
+    for gold, text in samples:
+        hits[gold].append(fn(text) == gold)
+    elapsed = time.perf_counter() - start
+    return {lang: statistics.fmean(v) for lang, v in hits.items()}, 1000 * elapsed / len(samples)
+
+
+def report(title: str, samples: list[Sample]) -> None:
+    """Print one set's table: per-language accuracy of both systems, plus the mean."""
+    acc_ours, ms_ours = evaluate(samples, ours)
+    acc_bare, ms_bare = evaluate(samples, bare)
+    langs = [lang for lang in LANGUAGES if lang in acc_ours]
+    lengths = sorted(len(text) for _, text in samples)
+    print(f"\n{title}: {len(samples)} texts, median {lengths[len(lengths) // 2]} characters")
+    rows = [(lang, sum(g == lang for g, _ in samples), acc_ours[lang], acc_bare[lang])
+            for lang in langs]
+    rows.append(("mean", len(samples), statistics.fmean(acc_ours[x] for x in langs),
+                 statistics.fmean(acc_bare[x] for x in langs)))
+    rows.append(("ms/text", "", f"{ms_ours:.2f}", f"{ms_bare:.2f}"))
+    print(table(["language", "n", "monitor language station", "langdetect (bare)"], rows))
+
+
+def main() -> None:
+    """Run the three sets."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--per-language", type=int, default=300,
+                        help="sentences (and paragraphs) per language")
+    args = parser.parse_args()
+    DetectorFactory.seed = 0
+    language.detect("warm up the language profiles before timing anything")
+    print(f"Language identification; {machine()}; station defaults: min_chars=40, "
+          f"min_confidence=0.80, sample {language.SAMPLE_CHARS} chars; 'und' counts as wrong")
+    report("lingua sentences", lingua_sentences(args.per_language))
+    report(f"lingua paragraphs ({PARAGRAPH_SENTENCES} sentences)",
+           lingua_paragraphs(args.per_language // PARAGRAPH_SENTENCES * 3 or 1))
+    report("WMT21 news documents (sources + human translations)", wmt_documents())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,297 @@
+"""Numbers in text: digits read with the profile's separators, and number words in its language.
+
+`find_numbers(text, profile)` returns every number mention, left to right, with its value and
+span. Everything language-specific comes from the profile (see monitor/profiles/*.yml):
+
+- `number_words`: word -> value; words worth 100, 1000, 10**6 ... multiply ("two hundred"),
+  as do the words in `number_multipliers` ("two dozen").
+- `number_joiners`: words that may join parts of one number ("one hundred and five",
+  "treinta y cuatro", "vingt et un").
+- `number_teens_after`: round numbers that take 10..19 after them (French "soixante-dix").
+- `number_compounds` / `number_parts`: numbers written as one word ("vierundzwanzig",
+  "ventotto" = vent + otto); parts are stems that occur only inside such words.
+- `thousands_separators` / `decimal_separator`: how digits are grouped ("3,645", "1.234").
+
+Parts written as separate words (space or hyphen between them) join into one number when
+they read as one: a round number followed by a smaller one adds ("twenty-four", "dix-huit"),
+a multiplier multiplies what precedes it. Digit groups that are dates, times or phone numbers
+(three or more groups joined by - / . :, or two groups of three or more digits joined by -)
+are not numbers; ordinals written with digits ("34th", "1er") are not either, and decimals
+that are not whole numbers ("36.2") are skipped unless a scale word follows ("36.2 million").
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from monitor.profiles import Profile
+
+logger = logging.getLogger(__name__)
+
+LETTERS = re.compile(r"[^\W\d_]+")
+GLUE = re.compile(r"[\s\-\u2010\u2011]+")  # what may stand between two parts of one number
+CHAIN = re.compile(r"\d+(?:[-/.:]\d+){2,}|\d{3,}-\d{3,}|\b\d{1,2}:\d{2}\b")
+SCALE_WORD = re.compile(r"[ \u00a0]+([^\W\d_]+)")
+MAX_COMPOUND_CHARS = 60
+
+
+@dataclass(frozen=True)
+class NumberMention:
+    """A number found in text: its value and where it was written."""
+
+    value: int
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Part:
+    """One part of a number written in words: its value, and whether it multiplies."""
+
+    value: int
+    multiplier: bool
+    next_token: int  # index of the token after this part
+
+
+@dataclass
+class Reading:
+    """The value being built from the parts of one number in words."""
+
+    total: int = 0
+    current: int = 0
+    last: int = 0
+    last_multiplier: bool = False
+    last_big: int | None = None
+
+    @property
+    def value(self) -> int:
+        """The number read so far."""
+        return self.total + self.current
+
+
+@dataclass
+class Lexicon:
+    """A profile's number words arranged for reading."""
+
+    words: dict[str, int]
+    phrases: dict[str, list[tuple[tuple[str, ...], int]]]
+    multipliers: frozenset[str]
+    joiners: frozenset[str]
+    pieces: dict[str, int] = field(default_factory=dict)
+
+
+_LEXICONS: dict[int, tuple[Profile, Lexicon]] = {}
+
+
+def find_numbers(text: str, profile: Profile) -> list[NumberMention]:
+    """Every number written in `text` (digits and words of the profile's language), in order."""
+    digits = _digit_numbers(text, profile)
+    words = [w for w in _word_numbers(text, profile)
+             if not any(d.start < w.end and w.start < d.end for d in digits)]
+    return sorted(digits + words, key=lambda m: m.start)
+
+
+# ----- digits -----
+
+
+def _digit_pattern(profile: Profile) -> re.Pattern[str]:
+    """Integers, grouped integers and decimals as this profile writes them."""
+    seps = "".join(re.escape(c) for c in profile.thousands_separators)
+    grouped = rf"\d{{1,3}}(?:[{seps}]\d{{3}})+(?!\d)|" if seps else ""
+    point = profile.decimal_separator
+    decimal = rf"(?:{re.escape(point)}\d+)?" if point else ""
+    return re.compile(rf"(?<![\w])(?<!\d[.,])(?:{grouped}\d+){decimal}(?![\w])(?![.,]\d)")
+
+
+def _digit_numbers(text: str, profile: Profile) -> list[NumberMention]:
+    """Numbers written with digits, skipping dates, times, phone numbers and fractions."""
+    masked = [m.span() for m in CHAIN.finditer(text)]
+    found = []
+    for match in _digit_pattern(profile).finditer(text):
+        start, end = match.span()
+        if any(s <= start and end <= e and (s, e) != (start, end) for s, e in masked):
+            continue
+        value, end = _digit_value(text, match.group(0), end, profile)
+        if value is not None:
+            found.append(NumberMention(value, start, end, text[start:end]))
+    return found
+
+
+def _digit_value(text: str, digits: str, end: int, profile: Profile) -> tuple[int | None, int]:
+    """The whole-number value of `digits` (with a scale word after it), and the new end."""
+    integer, _, fraction = (digits.partition(profile.decimal_separator)
+                            if profile.decimal_separator else (digits, "", ""))
+    integer = re.sub(r"\D", "", integer)
+    try:
+        number = Decimal(f"{integer}.{fraction or 0}")
+    except InvalidOperation:
+        return None, end
+    scale = SCALE_WORD.match(text, end)
+    lexicon = _lexicon(profile)
+    word = scale.group(1).lower() if scale else ""
+    if scale and word in lexicon.multipliers and lexicon.words.get(word, 0) >= 1000:
+        number *= lexicon.words[word]
+        end = scale.end()
+    return (int(number), end) if number == number.to_integral_value() else (None, end)
+
+
+# ----- words -----
+
+
+def _lexicon(profile: Profile) -> Lexicon:
+    """The profile's number words arranged for reading (cached per profile object)."""
+    cached = _LEXICONS.get(id(profile))
+    if cached and cached[0] is profile:
+        return cached[1]
+    words, phrases = {}, {}
+    for word, value in profile.number_words.items():
+        split = tuple(w for w in GLUE.split(word.lower()) if w)
+        if len(split) == 1:
+            words[split[0]] = value
+        elif split:
+            phrases.setdefault(split[0], []).append((split, value))
+    for entries in phrases.values():
+        entries.sort(key=lambda e: -len(e[0]))
+    multipliers = {w for w, v in words.items() if _is_power_of_ten(v) and v >= 100}
+    multipliers |= set(profile.number_multipliers) | {
+        w for w, v in profile.number_parts.items() if _is_power_of_ten(v) and v >= 100}
+    lexicon = Lexicon(words, phrases, frozenset(multipliers), frozenset(profile.number_joiners),
+                      {**words, **profile.number_parts} if profile.number_compounds else {})
+    _LEXICONS[id(profile)] = (profile, lexicon)
+    return lexicon
+
+
+def _is_power_of_ten(value: int) -> bool:
+    """True for 1, 10, 100, 1000 ..."""
+    return value > 0 and str(value).rstrip("0") == "1"
+
+
+def _word_numbers(text: str, profile: Profile) -> list[NumberMention]:
+    """Numbers written in words, each as long as its parts read as one number."""
+    if not profile.number_words:
+        return []
+    lexicon = _lexicon(profile)
+    tokens = [(m.start(), m.end(), m.group(0).lower()) for m in LETTERS.finditer(text)]
+    found, i = [], 0
+    while i < len(tokens):
+        read = _read_number(text, tokens, i, lexicon, profile)
+        if read is None:
+            i += 1
+            continue
+        value, j = read
+        start, end = tokens[i][0], tokens[j - 1][1]
+        found.append(NumberMention(value, start, end, text[start:end]))
+        i = j
+    return found
+
+
+Token = tuple[int, int, str]
+
+
+def _read_number(text: str, tokens: list[Token], i: int, lexicon: Lexicon,
+                 profile: Profile) -> tuple[int, int] | None:
+    """The value of the number in words starting at token `i`, and the token after it."""
+    part = _part(text, tokens, i, lexicon)
+    if part is None:
+        return None
+    reading = Reading()
+    _apply(reading, part)
+    j = part.next_token
+    while j < len(tokens) and _glued(text, tokens, j):
+        nxt = _part(text, tokens, j, lexicon)
+        if nxt is not None and _fits(reading, nxt, profile, joined=False):
+            _apply(reading, nxt)
+            j = nxt.next_token
+            continue
+        if tokens[j][2] in lexicon.joiners and j + 1 < len(tokens) and _glued(text, tokens, j + 1):
+            nxt = _part(text, tokens, j + 1, lexicon)
+            if nxt is not None and _fits(reading, nxt, profile, joined=True):
+                _apply(reading, nxt)
+                j = nxt.next_token
+                continue
+        break
+    return reading.value, j
+
+
+def _glued(text: str, tokens: list[Token], j: int) -> bool:
+    """True when only spaces or hyphens stand between token j-1 and token j."""
+    return GLUE.fullmatch(text[tokens[j - 1][1]:tokens[j][0]]) is not None
+
+
+def _part(text: str, tokens: list[Token], j: int, lexicon: Lexicon) -> Part | None:
+    """The number part (a word, a listed phrase or a compound word) at token `j`."""
+    word = tokens[j][2]
+    for words, value in lexicon.phrases.get(word, ()):
+        end = j + len(words)
+        if end <= len(tokens) and tuple(t[2] for t in tokens[j:end]) == words and all(
+                _glued(text, tokens, k) for k in range(j + 1, end)):
+            return Part(value, False, end)
+    if word in lexicon.words:
+        return Part(lexicon.words[word], word in lexicon.multipliers, j + 1)
+    value = _compound_value(word, lexicon)
+    return Part(value, False, j + 1) if value is not None else None
+
+
+def _fits(reading: Reading, part: Part, profile: Profile, joined: bool) -> bool:
+    """Whether `part` continues the number being read."""
+    if part.multiplier and reading.current > 0:
+        if reading.last_multiplier and reading.last >= part.value:
+            return False
+        if part.value >= 1000:
+            return reading.current < part.value and (
+                reading.last_big is None or part.value < reading.last_big)
+        return not joined and reading.current < part.value
+    if reading.last_multiplier:
+        return part.value < reading.last
+    if joined and reading.last < 20:
+        return False
+    if reading.last in profile.number_teens_after and part.value < 20:
+        return True
+    place = 10 ** (len(str(reading.last)) - 1)
+    return reading.last >= 10 and reading.last % place == 0 and part.value < place
+
+
+def _apply(reading: Reading, part: Part) -> None:
+    """Add `part` to the number being read."""
+    if part.multiplier and part.value >= 1000:
+        reading.total += max(reading.current, 1) * part.value
+        reading.current = 0
+        reading.last_big = part.value
+    elif part.multiplier and (reading.current > 0 or reading.total == 0):
+        reading.current = max(reading.current, 1) * part.value
+    else:
+        reading.current += part.value
+    reading.last, reading.last_multiplier = part.value, part.multiplier
+
+
+def _compound_value(word: str, lexicon: Lexicon) -> int | None:
+    """The value of a number written as one word ("vierundzwanzig"), or None."""
+    if not lexicon.pieces or len(word) < 4 or len(word) > MAX_COMPOUND_CHARS:
+        return None
+    pieces = _split_compound(word, lexicon.pieces)
+    if not pieces or len(pieces) < 2 or lexicon.pieces[pieces[0]] == 0 \
+            or lexicon.pieces[pieces[-1]] == 0:
+        return None
+    reading = Reading()
+    for piece in pieces:
+        value = lexicon.pieces[piece]
+        if value:
+            multiplier = piece in lexicon.multipliers or (_is_power_of_ten(value) and value >= 100)
+            _apply(reading, Part(value, multiplier, 0))
+    return reading.value
+
+
+def _split_compound(word: str, pieces: dict[str, int]) -> list[str] | None:
+    """The fewest known pieces that spell `word` exactly, or None."""
+    best: list[list[str] | None] = [[]] + [None] * len(word)
+    for end in range(1, len(word) + 1):
+        for start in range(end):
+            prefix = best[start]
+            if prefix is not None and word[start:end] in pieces and (
+                    best[end] is None or len(prefix) + 1 < len(best[end] or [])):
+                best[end] = prefix + [word[start:end]]
+    return best[-1]

@@ -1,0 +1,268 @@
+"""Dedup: canonical URLs, exact copies, near copies, stories across languages, contradictions."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from monitor.anchors import extract_anchors, stem
+from monitor.dedup import DedupConfig, decide
+from monitor.extraction import content_hash
+from monitor.items import Article
+from monitor.profiles import load_profile
+from monitor.store import Store
+from monitor.urls import canonical_url
+from tests.conftest import SEEDS, run_scrapy
+
+REPORT_EN = """Operation Safe Harbor: 41 missing children recovered in Tulsa County
+
+TULSA, Okla. — The U.S. Marshals Service and the Tulsa Police Department recovered 41 missing
+children during Operation Safe Harbor, a three-week operation that ended on March 14.
+
+Deputy Marshal Karen Whitfield said 12 of the children had been reported missing from foster
+care. Investigators also arrested 6 adults on outstanding warrants in Broken Arrow and Sapulpa.
+
+The children, aged 9 to 17, were placed with the Oklahoma Department of Human Services."""
+
+REPORT_FR = """Opération Safe Harbor : 41 enfants disparus retrouvés dans le comté de Tulsa
+
+Le service des Marshals des États-Unis et la police de Tulsa ont retrouvé 41 enfants disparus
+lors de l'opération Safe Harbor, menée pendant trois semaines et achevée le 14 mars.
+
+Selon la marshal adjointe Karen Whitfield, 12 de ces enfants avaient fugué de familles d'accueil.
+Six adultes ont été arrêtés à Broken Arrow et à Sapulpa.
+
+Les enfants, âgés de 9 à 17 ans, ont été confiés au département des services sociaux de
+l'Oklahoma."""
+
+OTHER_STORY = """Operation Safe Harbor: 27 missing children recovered in Tulsa County
+
+TULSA, Okla. — The U.S. Marshals Service and the Tulsa Police Department recovered 27 missing
+children during Operation Safe Harbor, a three-week operation that ended on March 14.
+
+Deputy Marshal Karen Whitfield said 8 of the children had been reported missing from foster
+care. Investigators also arrested 4 adults on outstanding warrants in Broken Arrow and Sapulpa.
+
+The children, aged 11 to 16, were placed with the Oklahoma Department of Human Services."""
+
+
+def make(url: str, text: str, language: str = "en", published: str | None = "2024-03-20",
+         canonical: str | None = None) -> Article:
+    """An extracted article as the dedup station receives it."""
+    return Article(url=url, source="test", text=text, title=text.split("\n", 1)[0],
+                   language=language, published=published, content_hash=content_hash(text),
+                   canonical_url=canonical or url)
+
+
+def ingest(store: Store, article: Article, config: DedupConfig | None = None) -> int:
+    """Decide and save, as DedupPipeline and StorePipeline do; the article's cluster."""
+    article.dedup = decide(store, article, config)
+    return store.save_article(article).cluster_id
+
+
+def last_match(store: Store) -> dict:
+    """The newest matches row."""
+    return next(store.db.query("select * from matches order by id desc limit 1"))
+
+
+@pytest.fixture
+def store(tmp_db: Path) -> Store:
+    """A fresh store."""
+    opened = Store(tmp_db)
+    yield opened
+    opened.close()
+
+
+# ----- stage 1: canonical URL -----
+
+@pytest.mark.parametrize("variant", [
+    "https://www.ktsm.com/news/78-missing-minors/?utm_source=facebook&utm_medium=social",
+    "http://ktsm.com/news/78-missing-minors",
+    "https://m.ktsm.com/news/78-missing-minors/",
+    "https://amp.ktsm.com/news/78-missing-minors/?amp=1",
+    "https://www.ktsm.com/news/78-missing-minors/amp/",
+    "https://www.ktsm.com/news/78-missing-minors/?fbclid=IwAR0x#comments",
+])
+def test_url_variants_share_a_key(variant: str) -> None:
+    assert canonical_url(variant) == "ktsm.com/news/78-missing-minors"
+
+
+def test_url_keeps_identifying_parameters() -> None:
+    assert canonical_url("https://x.com/story?id=1") != canonical_url("https://x.com/story?id=2")
+
+
+def test_url_stage_joins_a_variant(store: Store) -> None:
+    first = ingest(store, make("https://www.ktsm.com/news/a/?utm_source=x", REPORT_EN))
+    variant = make("https://m.ktsm.com/news/a/amp/", REPORT_EN + "\n\nUpdated.")
+    assert ingest(store, variant) == first
+    match = last_match(store)
+    assert match["method"] == "url"
+    assert json.loads(match["evidence"])["url_keys"] == ["ktsm.com/news/a"]
+
+
+# ----- stage 2: exact copy -----
+
+def test_exact_copy_after_whitespace_and_case(store: Store) -> None:
+    first = ingest(store, make("https://a.test/1", REPORT_EN))
+    copy = make("https://b.test/syndicated", "  " + REPORT_EN.upper().replace("\n", "\n\n"))
+    assert ingest(store, copy) == first
+    assert last_match(store)["method"] == "exact"
+    relation = next(store.db.query("select relation from articles where url = ?", [copy.url]))
+    assert relation["relation"] == "copy"
+
+
+# ----- stage 3: near copy -----
+
+def test_near_copy_with_an_edited_sentence(store: Store) -> None:
+    first = ingest(store, make("https://a.test/1", REPORT_EN))
+    edited = REPORT_EN.replace("were placed with", "have since been handed to") + \
+        "\n\nAnyone with information should call the Tulsa Police Department."
+    assert ingest(store, make("https://c.test/rewrite", edited)) == first
+    match = last_match(store)
+    assert match["method"] == "near_copy"
+    assert 0.5 <= json.loads(match["evidence"])["jaccard"] < 1.0
+
+
+def test_near_copy_needs_the_same_language(store: Store) -> None:
+    ingest(store, make("https://a.test/1", REPORT_EN))
+    article = make("https://c.test/fr", REPORT_EN, language="fr")
+    article.content_hash = "different"
+    article.dedup = decide(store, article)
+    assert article.dedup.method != "near_copy"
+
+
+# ----- stage 4: story across languages -----
+
+def test_story_across_languages_with_evidence(store: Store) -> None:
+    first = ingest(store, make("https://a.test/en", REPORT_EN))
+    assert ingest(store, make("https://b.test/fr", REPORT_FR, "fr", "2024-03-21")) == first
+    match = last_match(store)
+    evidence = json.loads(match["evidence"])
+    assert match["method"] == "story"
+    assert {41, 12, 9, 17, 6} <= set(evidence["numbers"])  # "Six adultes" read as 6
+    assert "03-14" in evidence["dates"]  # "March 14" = "14 mars"
+    names = {n.lower() for n in evidence["names"]}
+    assert {"safe harbor", "karen whitfield", "broken arrow"} <= names
+    relation = next(store.db.query("select relation from articles where url = 'https://b.test/fr'"))
+    assert relation["relation"] == "translation"
+
+
+def test_story_outside_the_date_window_starts_a_cluster(store: Store) -> None:
+    first = ingest(store, make("https://a.test/en", REPORT_EN, published="2024-03-20"))
+    late = make("https://b.test/fr", REPORT_FR, "fr", published="2024-09-01")
+    assert ingest(store, late, DedupConfig(window_days=30)) != first
+
+
+# ----- contradictions -----
+
+def test_different_headline_counts_are_different_stories(store: Store) -> None:
+    first = ingest(store, make("https://a.test/41", REPORT_EN))
+    other = make("https://b.test/27", OTHER_STORY)
+    assert ingest(store, other, DedupConfig(near_copy_threshold=0.95)) != first
+
+
+def test_contradiction_is_in_the_evidence(store: Store) -> None:
+    ingest(store, make("https://a.test/41", REPORT_EN))
+    other = make("https://b.test/27", OTHER_STORY)
+    config = DedupConfig(near_copy_threshold=0.95, story_threshold=0.0,
+                         contradiction_penalty=0.0)
+    other.dedup = decide(store, other, config)
+    assert other.dedup.method == "story"
+    assert any("41" in c and "27" in c for c in other.dedup.evidence["contradictions"])
+
+
+def test_recurring_operation_in_another_year(store: Store) -> None:
+    text = ("Operation Cross Country {year}: the FBI and 200 partner agencies located 59 "
+            "missing children in {year}, FBI Director said in Washington on Tuesday. Operation "
+            "Cross Country is held every summer with the National Center for Missing and "
+            "Exploited Children.")
+    first = ingest(store, make("https://a.test/2022", text.format(year=2022), published=None))
+    again = make("https://a.test/2023", text.format(year=2023), published=None)
+    assert ingest(store, again, DedupConfig(near_copy_threshold=0.99)) != first
+
+
+# ----- incremental, deterministic, reviewer-safe -----
+
+def test_same_input_same_clusters(tmp_path: Path) -> None:
+    docs = [("https://a.test/en", REPORT_EN, "en"), ("https://b.test/27", OTHER_STORY, "en"),
+            ("https://c.test/fr", REPORT_FR, "fr")]
+    runs = []
+    for name in ("one.db", "two.db"):
+        store = Store(tmp_path / name)
+        runs.append([ingest(store, make(url, text, lang)) for url, text, lang in docs])
+        store.close()
+    assert runs[0] == runs[1]
+    assert runs[0][0] == runs[0][2] != runs[0][1]
+
+
+def test_updated_article_keeps_its_cluster_and_index(store: Store) -> None:
+    first = ingest(store, make("https://a.test/en", REPORT_EN))
+    ingest(store, make("https://b.test/fr", REPORT_FR, "fr"))
+    assert ingest(store, make("https://b.test/fr", REPORT_FR + "\n\nMis à jour.", "fr")) == first
+    rows = store.db.execute("select count(*) from dedup_articles").fetchone()[0]
+    assert rows == 2
+    assert store.dedup_document_count() == 2
+
+
+# ----- anchors -----
+
+def test_number_words_and_dates_through_the_profile() -> None:
+    found = extract_anchors("Trois mineurs retrouvés le 1er mai 2021.", None, load_profile("fr"))
+    assert {"n:3", "d:05-01", "y:2021"} <= set(found.keys)
+
+
+def test_digit_groups_read_the_same_in_every_language() -> None:
+    en = extract_anchors("There were 12,114 cases.", None, load_profile("en"))
+    de = extract_anchors("Es gab 12.114 Fälle.", None, load_profile("de"))
+    assert "n:12114" in en.keys and "n:12114" in de.keys
+
+
+def test_cyrillic_names_fold_to_the_latin_spelling() -> None:
+    assert stem("Навального") == stem("Navalny")
+    assert stem("Александр") == stem("Alexander")
+
+
+# ----- the seeds, through `scrapy crawl` -----
+
+def seeds_db(db: Path) -> sqlite3.Connection:
+    """A connection with rows as dicts."""
+    conn = sqlite3.connect(db)
+    conn.row_factory = sqlite3.Row
+    return conn
+
+
+def test_seeds_cluster_000_with_002_only(seeded_db: Path) -> None:
+    conn = seeds_db(seeded_db)
+    clusters = {r["url"].rsplit("/", 1)[1][:3]: r["cluster_id"] for r in
+                conn.execute("select url, cluster_id from articles")}
+    assert clusters["000"] == clusters["002"]
+    others = [clusters[k] for k in ("000", "001", "003", "004")]
+    assert len(set(others)) == 4
+
+
+def test_seed_match_evidence(seeded_db: Path) -> None:
+    conn = seeds_db(seeded_db)
+    rows = list(conn.execute(
+        "select m.*, a.url, a.relation from matches m join articles a on a.id = m.article_id"))
+    assert len(rows) == 1 and rows[0]["method"] == "story"
+    assert rows[0]["relation"] == "translation"
+    evidence = json.loads(rows[0]["evidence"])
+    assert {78, 3, 75, 5, 18, 80} <= set(evidence["numbers"])  # "Trois mineurs" = "Three"
+    names = {n.lower() for n in evidence["names"]}
+    assert {"rescue me", "las cruces", "dona ana", "sunland park", "sonya chavez"} <= names
+    assert "05-01" in evidence["dates"]  # "May 1" = "1er mai"
+    assert evidence["contradictions"] == []
+
+
+def test_recrawling_the_seeds_adds_nothing(seeded_db: Path) -> None:
+    tables = ("articles", "clusters", "matches", "dedup_anchors", "dedup_lsh", "dedup_urls")
+    conn = seeds_db(seeded_db)
+    before = {t: conn.execute(f"select count(*) from {t}").fetchone()[0] for t in tables}
+    conn.close()
+    run_scrapy("files", "-a", f"path={SEEDS}", db=seeded_db)
+    conn = seeds_db(seeded_db)
+    after = {t: conn.execute(f"select count(*) from {t}").fetchone()[0] for t in tables}
+    assert after == before

@@ -1,0 +1,158 @@
+"""The extraction station on the seed documents and on small HTML pages written here."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import seed_path
+
+from monitor.extraction import (
+    ExtractionError,
+    content_hash,
+    extract,
+    find_text_date,
+    html_date,
+    opening_sentence,
+)
+from monitor.items import Article
+
+# Read off the seed documents: the ` date ` marker, and the text's first words.
+SEED_DATES = {"000": "2021-07-21", "001": "2021-06-16", "003": "2025-03-19"}
+SEED_OPENINGS = {
+    "000": "EL PASO, Texas (KTSM) — A multi-agency operation",
+    "001": "EL PASO, TX — A multi-agency effort",
+    "002": "LAS CRUCES, N.M. – Une opération multi-agences",
+    "003": "In a groundbreaking operation, over 60 missing children",
+    "004": "The National Center for Missing and Exploited Children New Mexico Data",
+}
+
+PARA = ("Officers from the state police and federal agents located {n} missing children during "
+        "a two-week operation in the county, the agency said in a statement on Tuesday. ")
+BODY = "".join(f"<p>{PARA.format(n=n) * 2}</p>" for n in (11, 12, 13, 14))
+PROMO = ("<div class='promo'><p>" + "Our newsroom depends on readers like you, so please "
+         "consider a subscription today and support local journalism in the region. " * 3
+         + "</p></div>")
+HEAD = (
+    "<title>Police locate 11 missing children | Example News</title>"
+    '<meta property="og:title" content="Police locate 11 missing children">'
+    '<meta name="author" content="Jane Reporter">'
+    '<meta property="article:published_time" content="2024-03-05T10:00:00Z">'
+    '<link rel="canonical" href="https://news.example.org/2024/03/police-locate-children">'
+)
+
+
+def seed_article(prefix: str) -> Article:
+    """A seed document as the files spider hands it over."""
+    path = seed_path(prefix)
+    return Article(url=path.as_uri(), source="seeds", body=path.read_text(encoding="utf-8"),
+                   content_type="text")
+
+
+def html_page(head: str = HEAD, marked: bool = False, body: str = BODY) -> str:
+    """A news page: the story, then a subscription pitch; optionally a declared articleBody."""
+    attr = ' itemprop="articleBody"' if marked else ""
+    return (f"<html><head>{head}</head><body><div class='story'><h1>Police locate 11 missing "
+            f"children</h1><div{attr}>{body}</div>{PROMO}</div></body></html>")
+
+
+@pytest.mark.parametrize("prefix", sorted(SEED_OPENINGS))
+def test_seed_text_starts_with_the_article(prefix: str) -> None:
+    assert extract(seed_article(prefix)).text.startswith(SEED_OPENINGS[prefix])
+
+
+@pytest.mark.parametrize("prefix", sorted(SEED_DATES))
+def test_seed_date_marker(prefix: str) -> None:
+    article = extract(seed_article(prefix))
+    assert (article.published, article.date_source) == (SEED_DATES[prefix], "seed_marker")
+
+
+def test_seed_without_marker_has_no_date_yet() -> None:
+    article = extract(seed_article("002"))
+    assert article.published is None and article.date_source is None
+
+
+def test_seed_title_is_the_opening_sentence() -> None:
+    title = extract(seed_article("003")).title
+    assert title == ("In a groundbreaking operation, over 60 missing children and teens were "
+                     "rescued in Upstate New York.")
+
+
+def test_french_date_written_in_words() -> None:
+    assert find_text_date(extract(seed_article("002")).text, ["fr"]) == "2021-07-22"
+
+
+def test_html_metadata() -> None:
+    article = extract(Article(url="https://mirror.example.com/x", source="t", body=html_page()))
+    assert article.title == "Police locate 11 missing children"
+    assert article.author == "Jane Reporter"
+    assert article.canonical_url == "https://news.example.org/2024/03/police-locate-children"
+    assert (article.published, article.date_source) == ("2024-03-05", "html_metadata")
+
+
+def test_html_body_paragraphs() -> None:
+    text = extract(Article(url="https://e.org/a", source="t", body=html_page())).text
+    assert all(PARA.format(n=n).strip() in text for n in (11, 12, 13, 14))
+    assert "\n\n\n" not in text
+
+
+def test_declared_article_body_leaves_out_the_rest() -> None:
+    plain = extract(Article(url="https://e.org/a", source="t", body=html_page())).text
+    marked = extract(Article(url="https://e.org/a", source="t", body=html_page(marked=True))).text
+    assert "subscription" in plain
+    assert "subscription" not in marked
+    assert PARA.format(n=11).strip() in marked and PARA.format(n=14).strip() in marked
+
+
+def test_short_declared_body_is_ignored() -> None:
+    body = "<p>Read more below.</p>"
+    page = html_page(marked=True, body=body).replace("</div><div class='promo'>",
+                                                     f"</div>{BODY}<div class='promo'>")
+    text = extract(Article(url="https://e.org/a", source="t", body=page)).text
+    assert PARA.format(n=12).strip() in text
+
+
+def test_date_found_in_page_text() -> None:
+    head = "<title>Police locate 11 missing children</title>"
+    body = "<p>Published on March 3, 2024 by the newsroom.</p>" + BODY
+    page = html_page(head=head, body=body)
+    assert html_date(page) == ("2024-03-03", "html_text")
+
+
+def test_page_without_date() -> None:
+    page = html_page(head="<title>Police locate 11 missing children</title>")
+    article = extract(Article(url="https://e.org/a", source="t", body=page))
+    assert article.published is None and article.date_source is None
+
+
+def test_hint_date_when_page_has_none() -> None:
+    page = html_page(head="<title>Police locate 11 missing children</title>")
+    article = Article(url="https://e.org/a", source="t", body=page,
+                      hints={"published": "2024-02-01", "published_source": "feed"})
+    assert (extract(article).published, article.date_source) == ("2024-02-01", "feed")
+
+
+@pytest.mark.parametrize("body, reason", [
+    ("", "empty document"),
+    ("   \n ", "empty document"),
+    ("\x00\x01\x02\x03" * 200, "binary content"),
+    ("<html><body><p>Too short.</p></body></html>", "no article text"),
+])
+def test_rejected_documents(body: str, reason: str) -> None:
+    with pytest.raises(ExtractionError, match=reason):
+        extract(Article(url="https://e.org/a", source="t", body=body))
+
+
+def test_opening_sentence_skips_abbreviations() -> None:
+    text = ("Agents of the U.S. Marshals Service found four children in Ohio on Friday. "
+            "They were safe.")
+    assert opening_sentence(text) == ("Agents of the U.S. Marshals Service found four children "
+                                      "in Ohio on Friday.")
+
+
+def test_opening_sentence_shortened() -> None:
+    title = opening_sentence("word " * 100)
+    assert title.endswith("…") and len(title) <= 161
+
+
+def test_content_hash_ignores_case_accents_and_spacing() -> None:
+    assert content_hash("Opération  Rescue\nMe") == content_hash("operation rescue me")
+    assert content_hash("Operation Rescue Me") != content_hash("Operation Lost Souls")

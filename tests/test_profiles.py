@@ -1,0 +1,91 @@
+"""Language profiles: one YAML file per language, all with the same shape."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from monitor.profiles import NEUTRAL, PROFILE_DIR, available, load_profile
+
+LANGUAGES = ["de", "en", "es", "fr", "it", "pt"]
+TERM_GROUPS = ["operation", "child", "recovered", "located", "rescued", "found", "missing",
+               "lookalike", "count_blockers", "approximate", "arrest", "people", "agency_heads",
+               "name_connectors", "place_connectors", "place_prepositions", "place_articles",
+               "place_nouns", "start_cues", "end_cues"]
+
+
+def test_six_languages_have_profiles() -> None:
+    assert set(LANGUAGES) <= set(available())
+
+
+@pytest.mark.parametrize("code", LANGUAGES)
+def test_profile_has_the_common_keys(code: str) -> None:
+    profile = load_profile(code)
+    assert profile.code == code and profile.name
+    assert set(TERM_GROUPS) <= set(profile.terms), set(TERM_GROUPS) - set(profile.terms)
+    for group in ("operation", "child", "recovered", "located", "rescued", "missing",
+                  "lookalike", "arrest"):
+        assert profile.terms[group], group
+    assert profile.data["operation_names"]["heads"]
+    assert profile.data["patterns"]["age_range"] and profile.data["patterns"]["duration"]
+    assert profile.data["duration_units"]
+
+
+@pytest.mark.parametrize("code", LANGUAGES)
+def test_number_words_cover_units_teens_and_tens(code: str) -> None:
+    values = set(load_profile(code).number_words.values())
+    assert set(range(1, 17)) | {20} <= values  # French builds 17-19 as dix-sept ...
+    assert {30, 40, 50, 60, 70, 80, 90, 100, 1000} <= values
+
+
+@pytest.mark.parametrize("code", LANGUAGES)
+def test_months_have_names_and_abbreviations(code: str) -> None:
+    months = load_profile(code).months
+    assert set(months.values()) == set(range(1, 13))
+    assert sum(1 for name in months if len(name) <= 4) >= 8  # jan, feb, mar, ... abbreviations
+
+
+@pytest.mark.parametrize(("code", "word", "month"), [
+    ("en", "sept", 9), ("en", "dec", 12), ("fr", "févr", 2), ("fr", "août", 8),
+    ("es", "dic", 12), ("es", "setiembre", 9), ("pt", "out", 10), ("pt", "março", 3),
+    ("de", "märz", 3), ("de", "okt", 10), ("it", "giu", 6), ("it", "dicembre", 12),
+])
+def test_month_lookup(code: str, word: str, month: int) -> None:
+    assert load_profile(code).months[word] == month
+
+
+@pytest.mark.parametrize("code", LANGUAGES)
+def test_patterns_compile(code: str) -> None:
+    for patterns in load_profile(code).data["patterns"].values():
+        for pattern in patterns:
+            re.compile(pattern)
+
+
+def test_number_syntax_is_read_from_the_file() -> None:
+    assert load_profile("en").decimal_separator == "."
+    assert "," in load_profile("en").thousands_separators
+    assert load_profile("de").decimal_separator == ","
+    assert load_profile("de").number_compounds and load_profile("it").number_compounds
+    assert "y" in load_profile("es").number_joiners
+    assert 60 in load_profile("fr").number_teens_after
+
+
+def test_unknown_language_gets_the_neutral_profile() -> None:
+    profile = load_profile("nl")
+    assert profile.code == NEUTRAL
+    assert not profile.number_words and not profile.terms
+
+
+def test_profile_files_are_the_only_language_switch() -> None:
+    """No station branches on a language code: language knowledge stays in the YAML files."""
+    for module in ("numbers.py", "relevance.py", "facts.py"):
+        source = (PROFILE_DIR.parent / module).read_text(encoding="utf-8")
+        assert not re.search(r"""==\s*["'](?:en|fr|es|pt|de|it)["']""", source), module
+
+
+@pytest.mark.parametrize("code", LANGUAGES)
+def test_terms_are_strings(code: str) -> None:
+    """Unquoted YAML words such as `no` or `on` turn into booleans: quote them."""
+    for group, words in load_profile(code).terms.items():
+        assert all(isinstance(w, str) for w in words), group

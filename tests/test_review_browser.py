@@ -1,0 +1,217 @@
+"""A real headless Chromium reviews the 000/002 cluster in a real `datasette --root` process.
+
+Screenshots land in tests/artifacts/review/ (git-ignored) for a person to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import BIN, ROOT
+
+from monitor import review
+from monitor.store import Store
+
+pytestmark = pytest.mark.browser
+
+ARTIFACTS = ROOT / "tests" / "artifacts" / "review"
+INSTALL = ("install them with: apt-get install -y chromium chromium-driver (Debian) and "
+           ".venv/bin/pip install -e '.[test]'")
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                  "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--window-size=1400,1000"]
+
+
+def browser_paths() -> tuple[str, str]:
+    """Chromium and chromedriver, or skip (fail under CI) saying how to install them."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver = shutil.which("chromedriver") or (
+        "/usr/bin/chromedriver" if Path("/usr/bin/chromedriver").exists() else None)
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        chromium = None
+    if chromium and driver:
+        return chromium, driver
+    message = f"no headless Chromium, chromedriver and selenium found; {INSTALL}"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def datasette_root(seeded_db: Path) -> Iterator[tuple[str, Path]]:
+    """`datasette DB --root` on 127.0.0.1; yields the sign-in URL it prints and the db."""
+    port = free_port()
+    process = subprocess.Popen(
+        [str(BIN / "datasette"), "serve", str(seeded_db), "--root", "-h", "127.0.0.1",
+         "-p", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        assert process.stdout is not None
+        login = process.stdout.readline().strip()
+        assert "/-/auth-token?token=" in login, login
+        wait_for_port(port)
+        yield login, seeded_db
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def wait_for_port(port: int, timeout: float = 20) -> None:
+    """Wait until the server accepts connections."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise AssertionError(f"datasette did not listen on port {port}")
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    """A headless Chromium with a fresh profile, driven by selenium."""
+    chromium, driver_path = browser_paths()
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in CHROMIUM_FLAGS:
+        options.add_argument(flag)
+    profile = tempfile.mkdtemp(prefix="chromium-review-")
+    options.add_argument(f"--user-data-dir={profile}")
+    driver = webdriver.Chrome(service=Service(driver_path), options=options)
+    driver.implicitly_wait(5)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def store_state(db: Path, name: str) -> dict[str, Any]:
+    """The stored article whose file name starts with `name`, and its cluster."""
+    store = Store(db)
+    try:
+        row = next(store.db.query("select * from articles where url like ?", [f"%/{name}_%"]))
+        return {"article": row, "cluster": store.cluster(row["cluster_id"]),
+                "log": list(store.db["review_log"].rows_where(order_by="id"))}
+    finally:
+        store.close()
+
+
+def same_story(db: Path) -> int:
+    """The cluster of seeds 000 and 002 (merging them first if dedup did not)."""
+    en, fr = store_state(db, "000")["article"], store_state(db, "002")["article"]
+    if en["cluster_id"] != fr["cluster_id"]:  # only before story dedup exists
+        store = Store(db)
+        review.merge(store, en["cluster_id"], fr["cluster_id"], "test-setup")
+        store.close()
+    return en["cluster_id"]
+
+
+def shot(driver: Any, name: str) -> None:
+    """Save a full-width screenshot under tests/artifacts/review/."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    height = driver.execute_script("return document.body.scrollHeight")
+    driver.set_window_size(1400, min(max(height + 200, 800), 5000))
+    driver.save_screenshot(str(ARTIFACTS / f"{name}.png"))
+    driver.set_window_size(1400, 1000)
+
+
+def submit(driver: Any, button: Any) -> None:
+    """Click a form's button and wait until the next page has replaced this one."""
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    page = driver.find_element("tag name", "html")
+    button.click()
+    WebDriverWait(driver, 15).until(expected_conditions.staleness_of(page))
+
+
+def test_review_the_seed_story_in_chromium(datasette_root: tuple[str, Path],
+                                           browser: Any) -> None:
+    from selenium.webdriver.common.by import By
+
+    login, db = datasette_root
+    cluster_id = same_story(db)
+    french = store_state(db, "002")["article"]["id"]
+    base = login.split("/-/")[0]
+    browser.get(login)  # datasette --root's sign-in link sets the ds_actor cookie
+    browser.get(f"{base}/-/clusters")
+    assert browser.find_element(By.CSS_SELECTOR, ".actor").text == "root"
+    first = browser.find_element(By.CSS_SELECTOR, "#mon-queue tbody tr td a")
+    assert first.text == str(cluster_id)
+    shot(browser, "01-queue")
+
+    submit(browser, first)
+    cards = browser.find_elements(By.CSS_SELECTOR, ".mon-member")
+    assert len(cards) == 2
+    assert browser.find_elements(By.CSS_SELECTOR, f"#member-{french} mark.mon-shared")
+    assert "78" in [m.text for m in browser.find_elements(By.CSS_SELECTOR, "mark.mon-shared")]
+    shot(browser, "02-cluster")
+
+    submit(browser, browser.find_element(By.CSS_SELECTOR, f"#member-{french} .mon-split button"))
+    message = browser.find_element(By.CSS_SELECTOR, ".message-info").text
+    assert message.startswith(f"Split article {french} out into cluster ")
+    assert not browser.find_elements(By.ID, f"member-{french}")
+    state = store_state(db, "002")
+    new_id = state["article"]["cluster_id"]
+    assert new_id != cluster_id and state["cluster"]["size"] == 1
+    assert (state["log"][-1]["action"], state["log"][-1]["actor"]) == ("split", "root")
+    shot(browser, "03-after-split")
+
+    browser.get(f"{base}/-/clusters/{new_id}")
+    assert f"Split out of cluster {cluster_id}" in browser.page_source
+    shot(browser, "04-split-out-article")
+
+    browser.get(f"{base}/-/clusters/{cluster_id}")
+    browser.find_element(By.CSS_SELECTOR, "#mon-merge input[name=other_id]").send_keys(
+        str(new_id))
+    submit(browser, browser.find_element(By.CSS_SELECTOR, "#mon-merge button"))
+    assert len(browser.find_elements(By.CSS_SELECTOR, ".mon-member")) == 2
+    assert store_state(db, "002")["article"]["cluster_id"] == cluster_id
+    shot(browser, "05-after-merge")
+
+    submit(browser, browser.find_element(By.CSS_SELECTOR, "#mon-confirm button"))
+    assert browser.find_element(By.ID, "mon-status").text == "confirmed"
+    state = store_state(db, "000")
+    assert state["cluster"]["status"] == "confirmed" and state["cluster"]["size"] == 2
+    assert [r["action"] for r in state["log"] if r["actor"] == "root"] == [
+        "split", "merge", "confirm"]
+    shot(browser, "06-confirmed")
+
+    browser.get(f"{base}/-/clusters/dashboard?scope=all")
+    bars = browser.find_elements(By.CSS_SELECTOR, "#chart-weekly svg rect.mon-bar")
+    assert len(bars) >= 3  # stories in June 2021, July 2021 and March 2025, drawn by charts.js
+    shot(browser, "07-dashboard")
+
+
+def test_anonymous_browser_sees_no_actions(datasette_root: tuple[str, Path],
+                                           browser: Any) -> None:
+    from selenium.webdriver.common.by import By
+
+    login, db = datasette_root
+    cluster_id = same_story(db)
+    browser.get(f"{login.split('/-/')[0]}/-/clusters/{cluster_id}")
+    assert not browser.find_elements(By.CSS_SELECTOR, "form.mon-split")
+    assert "Sign in to review" in browser.page_source
