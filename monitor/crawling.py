@@ -10,7 +10,9 @@ sources' domains as `allowed_domains`, stays as the backstop.
 
 from __future__ import annotations
 
+import html.entities
 import logging
+import re
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from email.utils import parsedate_to_datetime
@@ -27,6 +29,7 @@ from scrapy.settings import BaseSettings
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from monitor.documents import decode_text
 from monitor.items import Article
 from monitor.runs import record_fetch_error
 from monitor.sources import Source, command_line_source, load_sources, select_sources
@@ -37,6 +40,19 @@ LISTING = "listing"
 ARTICLE = "article"
 SOURCE_KEY = "monitor_source"
 HINTS_KEY = "monitor_hints"
+
+
+DOCTYPE = re.compile(rb"<!DOCTYPE[^\[>]*(?:\[.*?\]\s*)?>", re.DOTALL | re.IGNORECASE)
+
+
+# Named entities other than XML's five; in recovery mode libxml2 would drop every later &amp;.
+NAMED_ENTITY = re.compile(rb"&(?!(?:amp|lt|gt|quot|apos);)([A-Za-z][A-Za-z0-9]{0,31});")
+
+
+def html_entity(match: re.Match[bytes]) -> bytes:
+    """An HTML named entity as a character reference; an unknown one removed."""
+    char = html.entities.html5.get(match.group(1).decode("ascii") + ";")
+    return "".join(f"&#{ord(c)};" for c in char).encode("ascii") if char else b""
 
 
 class MalformedXML(ValueError):
@@ -54,12 +70,16 @@ def parse_xml(data: bytes) -> tuple[etree._Element, str | None]:
     """The document's root; when only recovery parses it, also lxml's complaint."""
     if not data.strip():
         raise MalformedXML("empty document")
+    # A DOCTYPE's internal subset makes libxml2 drop even predefined entities such as &amp;
+    # when expansion is off; feeds and sitemaps never need one, so it is removed.
+    data = DOCTYPE.sub(b"", data, count=1)
     try:
         return etree.fromstring(data, parser=xml_parser()), None
     except etree.XMLSyntaxError as exc:
         problem = str(exc)
     try:
-        root = etree.fromstring(data, parser=xml_parser(recover=True))
+        root = etree.fromstring(NAMED_ENTITY.sub(html_entity, data),
+                                parser=xml_parser(recover=True))
     except etree.XMLSyntaxError:
         root = None
     if root is None:
@@ -214,13 +234,25 @@ class SourceSpider(scrapy.Spider):
             return
         content_type = "text" if response.headers.get(b"Content-Type", b"").startswith(
             b"text/plain") else "html"
-        yield Article(url=response.url, source=source.name, body=response.text,
+        yield Article(url=response.url, source=source.name, body=self.page_text(response),
                       content_type=content_type, hints=dict(response.meta.get(HINTS_KEY, {})))
+
+    def page_text(self, response: TextResponse) -> str:
+        """The page's text; when its declared charset is wrong, decoded again from the bytes."""
+        text = response.text
+        if text.count("\ufffd") <= max(3, len(text) // 1000):
+            return text
+        decoded = decode_text(response.body)
+        self.record(response.url, self.source_of(response).name, "decode",
+                    f"declared {response.encoding} does not fit the bytes: "
+                    f"decoded as {decoded.encoding}")
+        return decoded.body
 
     def failed(self, failure: Failure) -> None:
         """Errback: an HTTP error, a network failure or a refused request, as a fetch error."""
         request = getattr(failure, "request", None)
-        url = request.url if request is not None else "?"
+        # The link as listed, not where a redirect took it.
+        url = request.meta.get("redirect_urls", [request.url])[0] if request is not None else "?"
         source = request.meta.get(SOURCE_KEY) if request is not None else None
         if failure.check(HttpError):
             reason = f"HTTP {failure.value.response.status}"

@@ -46,6 +46,8 @@ WORD = re.compile(r"\w+")
 # schema.org microdata: the element a page itself marks as the article's body.
 DECLARED_BODY = XPath('//*[@itemprop="articleBody"]')
 DECLARED_BODY_MIN_CHARS = 200
+# A fast extraction shorter than this is retried with trafilatura's fallback extractors.
+FALLBACK_BELOW_CHARS = 500
 
 
 class ExtractionError(ValueError):
@@ -94,7 +96,8 @@ def extract_html_document(article: Article) -> None:
     tree = load_html(article.body)
     if tree is None:
         raise ExtractionError("not an HTML document")
-    article.text = normalise_paragraphs(body_text(tree, article.url))
+    declared = "articleBody" in article.body  # cheap test before the XPath search
+    article.text = normalise_paragraphs(body_text(tree, article.url, declared))
     if not article.text:
         raise ExtractionError("no article text found in HTML")
     meta = page_metadata(tree, article.url)
@@ -104,14 +107,21 @@ def extract_html_document(article: Article) -> None:
     article.published, article.date_source = html_date(tree, article.canonical_url)
 
 
-def body_text(tree: HtmlElement, url: str | None) -> str:
-    """The article body: inside the page's declared schema.org articleBody, else the page."""
-    declared = declared_body(tree)
+def body_text(tree: HtmlElement, url: str | None, look_for_declared: bool = True) -> str:
+    """The article body: inside the page's declared schema.org articleBody, else the page.
+
+    trafilatura runs in its fast mode; only a page where that finds little is read again
+    with its fallback extractors (readability, jusText), which cost a third more per page.
+    """
+    declared = declared_body(tree) if look_for_declared else None
     if declared is not None:
-        text = _trafilatura_text(declared, url)
+        text = _trafilatura_text(declared, url, fast=True)
         if len(text) >= DECLARED_BODY_MIN_CHARS:
             return text
-    return _trafilatura_text(tree, url)
+    text = _trafilatura_text(tree, url, fast=True)
+    if len(text) < FALLBACK_BELOW_CHARS:
+        text = _trafilatura_text(tree, url, fast=False) or text
+    return text
 
 
 def declared_body(tree: HtmlElement) -> HtmlElement | None:
@@ -124,11 +134,11 @@ def declared_body(tree: HtmlElement) -> HtmlElement | None:
     return page
 
 
-def _trafilatura_text(tree: HtmlElement, url: str | None) -> str:
+def _trafilatura_text(tree: HtmlElement, url: str | None, fast: bool) -> str:
     """trafilatura's body text of a parsed page (no comments, tables kept, no dedup)."""
     doc = trafilatura.bare_extraction(
         tree, url=url, with_metadata=False, include_comments=False, include_tables=True,
-        deduplicate=False, favor_precision=False,
+        deduplicate=False, favor_precision=False, fast=fast,
     )
     return (doc.text or "") if doc is not None else ""
 

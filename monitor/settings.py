@@ -29,9 +29,10 @@ MONITOR_NEWSROOM_MAX_PAGES = int(os.environ.get("MONITOR_NEWSROOM_MAX_PAGES", "5
 #: Contact (URL or e-mail) put into the User-Agent so site owners can reach the operator;
 #: a crawl without one logs a warning.
 MONITOR_CONTACT = os.environ.get("MONITOR_CONTACT", "")
-#: Hours during which an article URL already fetched (stored or dropped) is not fetched again;
-#: 0 fetches every article every run (changed texts are then updated in place).
-MONITOR_RECHECK_HOURS = float(os.environ.get("MONITOR_RECHECK_HOURS", "168"))
+#: Hours during which an article URL already fetched (stored or dropped) is not fetched again.
+#: After it, an article still listed by a changed feed/sitemap/listing is fetched once more
+#: and a changed text is updated in place (article_changes). 0 re-fetches every listed article.
+MONITOR_RECHECK_HOURS = float(os.environ.get("MONITOR_RECHECK_HOURS", "24"))
 #: URL schemes that links found in pages may be followed to (start requests are not filtered).
 MONITOR_FOLLOW_SCHEMES = ["http", "https"]
 #: Take an exclusive lock on `<MONITOR_DB>.lock` so that a second crawl exits at once.

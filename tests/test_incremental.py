@@ -116,6 +116,7 @@ def test_second_crawl_exits_at_once_while_one_runs(farm, tmp_db: Path) -> None:
         lock.release()
     assert "another crawl is already writing to" in result.stderr
     assert str(tmp_db) in result.stderr
+    assert result.returncode != 0 and "Traceback" not in result.stderr
     assert elapsed < 15
     assert sqlite_utils.Database(tmp_db)["crawl_runs"].count == runs_before
     assert farm.hits["/sitemap.xml"] == 1
