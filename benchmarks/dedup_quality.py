@@ -110,10 +110,12 @@ def bcubed(gold: list[str], predicted: list[int]) -> tuple[float, float, float]:
     return precision, recall, 2 * precision * recall / ((precision + recall) or 1.0)
 
 
-def wmt_report(items: list[dict[str, Any]], seed: int) -> None:
+def wmt_report(items: list[dict[str, Any]], seed: int, config: dedup.DedupConfig,
+               baseline: bool = True) -> None:
     """B-cubed per language pair for the full dedup and the MinHash-only baseline."""
-    systems = {"dedup": dedup.DedupConfig(),
-               "minhash": dedup.DedupConfig(story_threshold=math.inf)}
+    systems = {"dedup": config}
+    if baseline:
+        systems["minhash"] = dedup.DedupConfig(story_threshold=math.inf)
     results = {}
     for name, config in systems.items():
         start = time.perf_counter()
@@ -175,9 +177,8 @@ def semeval_scores(pairs: list[dict[str, Any]],
     return story, jaccard
 
 
-def semeval_report() -> None:
+def semeval_report(config: dedup.DedupConfig) -> None:
     """Same-story precision/recall at the thresholds, and Pearson r with Overall."""
-    config = dedup.DedupConfig()
     pairs = read_jsonl(SEMEVAL)
     story, jaccard = semeval_scores(pairs, config)
     overall = [p["scores"]["overall"] for p in pairs]
@@ -205,13 +206,18 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=13, help="ingestion order seed")
     parser.add_argument("--skip-wmt", action="store_true")
     parser.add_argument("--skip-semeval", action="store_true")
+    parser.add_argument("--skip-baseline", action="store_true", help="WMT: dedup only")
+    parser.add_argument("--story-threshold", type=float, default=0.55)
+    parser.add_argument("--story-min-weight", type=float, default=20.0)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
+    config = dedup.DedupConfig(story_threshold=args.story_threshold,
+                               story_min_weight=args.story_min_weight)
     if not args.skip_wmt:
         pairs = set(args.pairs.split(",")) if args.pairs else None
-        wmt_report(wmt_items(pairs, args.limit), args.seed)
+        wmt_report(wmt_items(pairs, args.limit), args.seed, config, not args.skip_baseline)
     if not args.skip_semeval:
-        semeval_report()
+        semeval_report(config)
 
 
 if __name__ == "__main__":

@@ -247,7 +247,9 @@ def print_profile(session: Path, lines: int = 25) -> None:
             [sys.executable, "-m", "pyinstrument", "--load", str(session), "-r", "text",
              "-p", "flat=true", "-p", f"flat_time={mode}", "-p", "show_all=true"],
             capture_output=True, text=True, check=True).stdout
-        body = [line for line in out.splitlines() if line.strip()]
+        # pyinstrument books time it cannot place in a function as "[self]" of the script
+        body = [line for line in out.splitlines()
+                if line.strip() and not line.endswith("[self]  throughput.py")]
         print(f"\npyinstrument, pipeline run, flat profile by {mode} time (top {lines}):")
         print("\n".join(body[:lines + 5]))
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from anyascii import anyascii
 
+from monitor.numbers import find_numbers as profile_numbers
 from monitor.profiles import Profile
 
 logger = logging.getLogger(__name__)
@@ -86,19 +87,19 @@ def number_key(value: float) -> str:
 
 
 def find_numbers(text: str, profile: Profile) -> list[tuple[float, int, str]]:
-    """Numbers written as digits or as the profile's number words: (value, start, surface)."""
+    """Numbers as digits (decimals kept) or as the profile's number words: (value, start, text).
+
+    Digit groups are read here; words ("Trois", "twenty-four", "36,2 millions") by
+    `monitor.numbers`, which reads them through the language profile.
+    """
     found = []
     for match in DIGITS.finditer(text):
         value = parse_digits(match.group(0))
         if value is not None:
             found.append((value, match.start(), match.group(0)))
-    if profile.number_words:
-        for match in WORD.finditer(text):
-            for part in re.split(r"[\-’']", match.group(0).lower()):
-                if part in profile.number_words:
-                    found.append((float(profile.number_words[part]), match.start(),
-                                  match.group(0)))
-                    break
+    for mention in profile_numbers(text, profile):
+        if any(ch.isalpha() for ch in mention.text):
+            found.append((float(mention.value), mention.start, mention.text))
     return sorted(found, key=lambda f: f[1])
 
 

@@ -36,7 +36,7 @@ from monitor.urls import url_keys
 
 logger = logging.getLogger(__name__)
 
-KIND_WEIGHTS = {"number": 2.0, "year": 0.5, "date": 2.0, "name": 1.0, "pair": 1.0,
+KIND_WEIGHTS = {"number": 3.0, "year": 0.5, "date": 2.0, "name": 1.0, "pair": 1.0,
                 "title": 2.0}
 SMALL_NUMBER_WEIGHT = 0.5  # counts below 10 are common in every story
 IDF_PRIOR_DOCS = 1000  # a small store weighs anchors as if it held this many articles
@@ -48,7 +48,7 @@ class DedupConfig:
     """Thresholds and limits of the dedup stages (from the MONITOR_DEDUP_* settings)."""
 
     near_copy_threshold: float = 0.5
-    story_threshold: float = 0.5
+    story_threshold: float = 0.55
     story_min_weight: float = 20.0
     contradiction_penalty: float = 0.5
     window_days: int = 30

@@ -172,9 +172,22 @@ def html_date(html: str | HtmlElement, url: str | None = None) -> tuple[str | No
         except (ValueError, TypeError) as exc:
             logger.debug("htmldate failed: %s", exc)
             found = None
-        if found:
+        if found and not (extensive and year_only_guess(found, html)):
             return found, origin
     return None, None
+
+
+# htmldate's text search turns a bare year ("In 2023, ...") into January 1st of that year.
+JANUARY_FIRST = re.compile(r"\b(?:0?1[./-]0?1|\d{4}-01-01|jan[a-z]*\.?\s+0?1(?:st)?\b"
+                           r"|0?1(?:st|er|º)?\.?\s+(?:of\s+|de\s+)?jan)", re.IGNORECASE)
+
+
+def year_only_guess(found: str, html: str | HtmlElement) -> bool:
+    """Whether a January 1st date is htmldate's guess from a bare year, not a written date."""
+    if not found.endswith("-01-01"):
+        return False
+    text = html if isinstance(html, str) else html.text_content()
+    return JANUARY_FIRST.search(text) is None
 
 
 def _max_date() -> str:

@@ -47,7 +47,7 @@ MONITOR_HEALTH_DATE_DROP = float(os.environ.get("MONITOR_HEALTH_DATE_DROP", "0.4
 MONITOR_DEDUP_NEAR_COPY_THRESHOLD = float(
     os.environ.get("MONITOR_DEDUP_NEAR_COPY_THRESHOLD", "0.5"))
 #: Dedup: story score (0-1, anchors shared and weighted by rarity) at which two reports are one.
-MONITOR_DEDUP_STORY_THRESHOLD = float(os.environ.get("MONITOR_DEDUP_STORY_THRESHOLD", "0.5"))
+MONITOR_DEDUP_STORY_THRESHOLD = float(os.environ.get("MONITOR_DEDUP_STORY_THRESHOLD", "0.55"))
 #: Dedup: shared anchor weight (IDF units) below which the story score is scaled down.
 MONITOR_DEDUP_STORY_MIN_WEIGHT = float(os.environ.get("MONITOR_DEDUP_STORY_MIN_WEIGHT", "20"))
 #: Dedup: subtracted from the story score per contradiction (other headline count, other year).

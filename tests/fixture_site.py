@@ -352,13 +352,7 @@ EXPECTED = {
     "003": ("en", "2025-03-19"),
     "004": ("en", None),
 }
-# The page of seed 004 declares no date, yet the extraction station (monitor/extraction.py,
-# htmldate's extensive search) turns the year in "In 2023, ..." into 2023-01-01. Expected
-# value kept as read off the seed; strict, so the marker must go once extraction is fixed.
-YEAR_GUESS = pytest.mark.xfail(strict=True, reason="extraction dates an undated page from a "
-                               "bare year (htmldate extensive search): 2023-01-01")
-PUBLISHED_CASES = [pytest.param(p, marks=YEAR_GUESS) if EXPECTED[p][1] is None else p
-                   for p in sorted(EXPECTED)]
+PUBLISHED_CASES = sorted(EXPECTED)
 # A distinctive sentence of each body.
 SENTENCES = {
     "000": "The recovered children range in age from 5 to 18 years old.",

@@ -156,3 +156,23 @@ def test_opening_sentence_shortened() -> None:
 def test_content_hash_ignores_case_accents_and_spacing() -> None:
     assert content_hash("Opération  Rescue\nMe") == content_hash("operation rescue me")
     assert content_hash("Operation Rescue Me") != content_hash("Operation Lost Souls")
+
+
+def test_page_the_fast_extractor_misses_is_read_again() -> None:
+    page = ("<html><head><title>Eleven children found</title></head><body><footer>"
+            + PARA.format(n=11) * 6 + "</footer></body></html>")
+    text = extract(Article(url="https://e.org/a", source="t", body=page)).text
+    assert text.startswith("Officers from the state police and federal agents located 11")
+
+
+def test_bare_year_is_not_a_date() -> None:
+    from monitor.extraction import html_date
+    page = ("<html><body><article><p>In 2023, the clearinghouse received 36.2 million reports."
+            "</p><p>In 2023, NCMEC reviewed 9 submissions.</p></article></body></html>")
+    assert html_date(page) == (None, None)
+
+
+def test_written_january_first_is_kept() -> None:
+    from monitor.extraction import year_only_guess
+    assert not year_only_guess("2024-01-01", "<p>Published January 1, 2024</p>")
+    assert year_only_guess("2024-01-01", "<p>In 2024 the agency said</p>")
