@@ -208,7 +208,7 @@ def main() -> None:
     parser.add_argument("--skip-semeval", action="store_true")
     parser.add_argument("--skip-baseline", action="store_true", help="WMT: dedup only")
     parser.add_argument("--story-threshold", type=float, default=0.55)
-    parser.add_argument("--story-min-weight", type=float, default=20.0)
+    parser.add_argument("--story-min-weight", type=float, default=60.0)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     config = dedup.DedupConfig(story_threshold=args.story_threshold,

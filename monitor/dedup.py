@@ -49,7 +49,7 @@ class DedupConfig:
 
     near_copy_threshold: float = 0.5
     story_threshold: float = 0.55
-    story_min_weight: float = 20.0
+    story_min_weight: float = 60.0
     contradiction_penalty: float = 0.5
     window_days: int = 30
     num_perm: int = 128

@@ -49,7 +49,7 @@ MONITOR_DEDUP_NEAR_COPY_THRESHOLD = float(
 #: Dedup: story score (0-1, anchors shared and weighted by rarity) at which two reports are one.
 MONITOR_DEDUP_STORY_THRESHOLD = float(os.environ.get("MONITOR_DEDUP_STORY_THRESHOLD", "0.55"))
 #: Dedup: shared anchor weight (IDF units) below which the story score is scaled down.
-MONITOR_DEDUP_STORY_MIN_WEIGHT = float(os.environ.get("MONITOR_DEDUP_STORY_MIN_WEIGHT", "20"))
+MONITOR_DEDUP_STORY_MIN_WEIGHT = float(os.environ.get("MONITOR_DEDUP_STORY_MIN_WEIGHT", "60"))
 #: Dedup: subtracted from the story score per contradiction (other headline count, other year).
 MONITOR_DEDUP_CONTRADICTION_PENALTY = float(
     os.environ.get("MONITOR_DEDUP_CONTRADICTION_PENALTY", "0.5"))
