@@ -204,11 +204,17 @@ class ContactUserAgentMiddleware(UserAgentMiddleware):
     def from_crawler(cls, crawler: Crawler) -> ContactUserAgentMiddleware:
         """Fill in the contact; warn when the user has not set one."""
         contact = crawler.settings.get("MONITOR_CONTACT") or ""
-        if not contact:
-            logger.warning("MONITOR_CONTACT is not set: site owners cannot reach you. "
-                           "Set it to a URL or e-mail address (environment or -s).")
         agent = crawler.settings.get("USER_AGENT").replace("{contact}",
                                                           contact or "contact not set")
         middleware = cls(agent)
+        middleware.contact_missing = not contact
         crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
         return middleware
+
+    def process_request(self, request: Request) -> None:
+        """Set the User-Agent; warn once, on the first web request, when no contact is set."""
+        if getattr(self, "contact_missing", False) and request.url.startswith("http"):
+            self.contact_missing = False
+            logger.warning("MONITOR_CONTACT is not set: site owners cannot reach you. "
+                           "Set it to a URL or e-mail address (environment or -s).")
+        super().process_request(request)
