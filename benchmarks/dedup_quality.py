@@ -7,8 +7,10 @@ story; all documents are pooled into one store (in a seeded random order) and de
 incrementally through `monitor.dedup.decide` and `Store.save_article`, as a crawl would.
 B-cubed precision, recall and F1 are reported per language pair (over that pair's items).
 SemEval: "same story" precision/recall on pairs rated Overall <= 1.5 (positives) against
-Overall >= 3.5 (negatives), and Pearson r of the score with Overall (1 = same, 4 = different,
-so a good score correlates negatively). The word-shingle MinHash baseline runs beside it.
+Overall >= 3.5 (negatives) for the join decision, and Pearson r of the continuous similarity
+(`dedup.similarity`: anchors, blended with the word cosine for one language) with Overall
+(1 = same, 4 = different, so a good score correlates negatively). The word-shingle MinHash
+baseline runs beside it.
 """
 
 from __future__ import annotations
@@ -150,8 +152,9 @@ def pearson(xs: list[float], ys: list[float]) -> float:
 
 
 def semeval_scores(pairs: list[dict[str, Any]],
-                   config: dedup.DedupConfig) -> tuple[list[float], list[float]]:
-    """Story score and MinHash Jaccard of every pair, IDF counted over all SemEval texts."""
+                   config: dedup.DedupConfig) -> dict[str, list[float]]:
+    """Per pair: the join score (as `decide` would score the candidate), the continuous
+    similarity, and the MinHash Jaccard; anchor and word IDF counted over all SemEval texts."""
     texts: dict[str, tuple[str, str, str | None]] = {}
     for pair in pairs:
         for side in ("1", "2"):
@@ -159,42 +162,59 @@ def semeval_scores(pairs: list[dict[str, Any]],
                                         pair.get(f"title{side}"))
     anchors = {k: extract_anchors(t, title, load_profile(lang)) for k, (t, lang, title)
                in texts.items()}
+    terms = {k: dedup.term_counts(t, title) for k, (t, _, title) in texts.items()}
     df: Counter[str] = Counter()
-    for found in anchors.values():
-        df.update(list(found.keys))
+    term_df: Counter[int] = Counter()
+    for key in texts:
+        df.update(list(anchors[key].keys))
+        term_df.update(list(terms[key]))
     n_docs = len(texts)
-    story, jaccard = [], []
+    vectors = {k: dedup.term_vector(c, {t: term_df[t] - 1 for t in c}, n_docs)
+               for k, c in terms.items()}
+    scores: dict[str, list[float]] = {"join": [], "similarity": [], "jaccard": []}
     for pair in pairs:
         a, b = anchors[pair["id1"]], anchors[pair["id2"]]
-        row = {"lead": json.dumps(sorted(b.lead_numbers)), "years": json.dumps(sorted(b.years))}
+        row = {"lead": json.dumps(sorted(b.lead_numbers)), "years": json.dumps(sorted(b.years)),
+               "language": pair["lang2"], "vector": vectors[pair["id2"]]}
+        index = dedup.DedupIndex([], pair["lang1"], None, [], [], None, [], [],
+                                 vector=vectors[pair["id1"]])
         own = dedup.weights({k: df[k] for k in a.keys}, n_docs)
-        score, _ = dedup.story_score(a, own, {k: df[k] for k in b.keys}, row, n_docs, config)
+        score, evidence = dedup.story_score(a, own, {k: df[k] for k in b.keys}, row, n_docs,
+                                            config)
+        score = max(score, dedup.lexical_score(index, row, evidence, config))
+        same = dedup.same_language(pair["lang1"], pair["lang2"])
+        similar = dedup.similarity(evidence["overlap"], evidence["shared_weight"],
+                                   evidence.get("cosine", 0.0) if same else None)
         sig_a, _ = dedup.minhash_buckets(pair["text1"], pair["lang1"], config)
         sig_b, _ = dedup.minhash_buckets(pair["text2"], pair["lang2"], config)
-        near = dedup.jaccard(sig_a, sig_b) if sig_a and sig_b else 0.0
-        jaccard.append(near)
-        story.append(1.0 if near >= config.near_copy_threshold else score)
-    return story, jaccard
+        near = dedup.jaccard(sig_a, sig_b) if sig_a and sig_b and same else 0.0
+        copy = near >= config.near_copy_threshold
+        scores["jaccard"].append(near)
+        scores["join"].append(1.0 if copy else score)
+        scores["similarity"].append(1.0 if copy else similar)
+    return scores
 
 
 def semeval_report(config: dedup.DedupConfig) -> None:
-    """Same-story precision/recall at the thresholds, and Pearson r with Overall."""
+    """Same-story precision/recall of the join decision, and Pearson r of the similarity
+    (dedup) or Jaccard (minhash) with Overall."""
     pairs = read_jsonl(SEMEVAL)
-    story, jaccard = semeval_scores(pairs, config)
+    scores = semeval_scores(pairs, config)
     overall = [p["scores"]["overall"] for p in pairs]
     print("\n| SemEval-2022 Task 8 | pairs | precision (<=1.5 vs >=3.5) | recall | Pearson r "
           "(all pairs) | r (cross-lingual) |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
     cross = [i for i, p in enumerate(pairs) if p["lang1"] != p["lang2"]]
-    for name, scores, threshold in (("dedup", story, config.story_threshold),
-                                    ("minhash", jaccard, config.near_copy_threshold)):
-        pos = [s for s, o in zip(scores, overall, strict=True) if o <= 1.5]
-        neg = [s for s, o in zip(scores, overall, strict=True) if o >= 3.5]
+    for name, joins, threshold, similar in (
+            ("dedup", scores["join"], config.story_threshold, scores["similarity"]),
+            ("minhash", scores["jaccard"], config.near_copy_threshold, scores["jaccard"])):
+        pos = [s for s, o in zip(joins, overall, strict=True) if o <= 1.5]
+        neg = [s for s, o in zip(joins, overall, strict=True) if o >= 3.5]
         tp, fp = sum(s >= threshold for s in pos), sum(s >= threshold for s in neg)
         precision = tp / (tp + fp) if tp + fp else float("nan")
-        r_cross = pearson([scores[i] for i in cross], [overall[i] for i in cross])
+        r_cross = pearson([similar[i] for i in cross], [overall[i] for i in cross])
         print(f"| {name} | {len(pairs)} | {precision:.3f} ({tp}/{tp + fp}) | "
-              f"{tp / len(pos):.3f} ({tp}/{len(pos)}) | {pearson(scores, overall):.3f} | "
+              f"{tp / len(pos):.3f} ({tp}/{len(pos)}) | {pearson(similar, overall):.3f} | "
               f"{r_cross:.3f} |")
 
 
@@ -209,10 +229,12 @@ def main() -> None:
     parser.add_argument("--skip-baseline", action="store_true", help="WMT: dedup only")
     parser.add_argument("--story-threshold", type=float, default=0.55)
     parser.add_argument("--story-min-weight", type=float, default=60.0)
+    parser.add_argument("--lexical-threshold", type=float, default=0.5)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     config = dedup.DedupConfig(story_threshold=args.story_threshold,
-                               story_min_weight=args.story_min_weight)
+                               story_min_weight=args.story_min_weight,
+                               lexical_threshold=args.lexical_threshold)
     if not args.skip_wmt:
         pairs = set(args.pairs.split(",")) if args.pairs else None
         wmt_report(wmt_items(pairs, args.limit), args.seed, config, not args.skip_baseline)

@@ -21,6 +21,8 @@ from monitor.profiles import Profile
 logger = logging.getLogger(__name__)
 
 KINDS = ("number", "year", "date", "name", "pair", "title")
+KIND_PREFIXES = {"n": "number", "y": "year", "d": "date", "p": "name", "b": "pair",
+                 "q": "title"}
 STEM_CHARS = 5
 YEAR_MIN, YEAR_MAX = 1900, 2099
 LEAD_CHARS = 400
@@ -51,8 +53,7 @@ class Anchors:
 
 def kind_of(key: str) -> str:
     """The anchor kind encoded in a key's prefix."""
-    return {"n": "number", "y": "year", "d": "date", "p": "name", "b": "pair",
-            "q": "title"}[key.split(":", 1)[0]]
+    return KIND_PREFIXES[key[:key.index(":")]]
 
 
 def fold(text: str) -> str:

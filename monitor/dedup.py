@@ -8,7 +8,12 @@ Stages, cheapest first; the first that matches decides:
    SQLite so every article is compared with the whole history without loading it.
 4. ``story``: the same story rewritten or translated, by language-neutral anchors (numbers,
    dates, names, quoted titles) weighted by their rarity in the store, found through an
-   inverted index within a window of publication dates; contradictions count against.
+   inverted index within a window of publication dates; contradictions count against. Two
+   reports in the same language may also join on the cosine of their TF-IDF word vectors
+   (document frequencies kept in SQLite), when nothing contradicts.
+
+`similarity` is the continuous same-story score (anchors, and words for one language), also
+below the join threshold: the score correlated with human ratings.
 """
 
 from __future__ import annotations
@@ -18,6 +23,9 @@ import hashlib
 import json
 import logging
 import math
+import re
+import zlib
+from array import array
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
@@ -41,6 +49,12 @@ KIND_WEIGHTS = {"number": 3.0, "year": 0.5, "date": 2.0, "name": 1.0, "pair": 1.
 SMALL_NUMBER_WEIGHT = 0.5  # counts below 10 are common in every story
 IDF_PRIOR_DOCS = 1000  # a small store weighs anchors as if it held this many articles
 MIN_SHINGLES = 5
+TERM_CHARS = 6  # words cut to this many letters: a cheap stem for inflected languages
+TERM_MIN_CHARS = 3
+TERMS_KEPT = 64  # the strongest terms of an article's TF-IDF vector are stored
+LEXICAL_WEIGHT, LEXICAL_POWER = 0.8, 0.7  # similarity = 0.8 cos^0.7 + 0.2 anchors (one language)
+UNSPACED = re.compile("[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")  # kana, CJK: bigrams
+ANCHOR_SATURATION = 40.0  # shared anchor weight at which the anchor similarity stops damping
 
 
 @dataclass(frozen=True)
@@ -57,11 +71,22 @@ class DedupConfig:
     anchor_queries: int = 24
     postings_limit: int = 200
     candidates: int = 20
+    lexical_threshold: float = 0.5
 
     @property
     def bands(self) -> tuple[int, int]:
         """LSH (bands, rows) for the near-copy threshold."""
         return lsh_params(self.near_copy_threshold, self.num_perm)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def anchor_weight(anchor: str, df: int, n_docs: int) -> float:
+    """Kind weight times inverse document frequency in the store."""
+    kind = kind_of(anchor)
+    weight = KIND_WEIGHTS[kind]
+    if kind == "number" and float(anchor[2:]) < 10:
+        weight = SMALL_NUMBER_WEIGHT
+    return weight * max(0.0, math.log((max(n_docs, IDF_PRIOR_DOCS) + 1) / (df + 0.5)))
 
 
 @functools.cache
@@ -82,6 +107,8 @@ class DedupIndex:
     signature: bytes | None = field(repr=False)
     buckets: list[tuple[int, int]] = field(repr=False)
     anchors: list[str] = field(repr=False)
+    terms: list[int] = field(default_factory=list, repr=False)
+    vector: bytes | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -103,6 +130,10 @@ def decide(store: Store, article: Article, config: DedupConfig | None = None) ->
     anchors = extract_anchors(article.text, article.title, load_profile(article.language),
                               article.published)
     index = build_index(article, anchors, config)
+    counts = term_counts(article.text, article.title)
+    index.terms = sorted(counts)
+    index.vector = term_vector(counts, store.dedup_term_df(index.terms),
+                               store.dedup_document_count() + 1)
     existing = store.article_by_url(article.url)
     if existing and existing["cluster_id"]:
         return Decision(existing["cluster_id"], relation=existing["relation"] or "original",
@@ -142,12 +173,20 @@ def shingles(text: str, size: int) -> set[str]:
     return {" ".join(words[i:i + size]) for i in range(max(len(words) - size + 1, 0))}
 
 
+@functools.cache
+def permutations(num_perm: int) -> tuple[str, Any]:
+    """datasketch's scheme and (seeded) MinHash permutations, drawn once, not per article."""
+    sketch = MinHash(num_perm=num_perm)
+    return sketch.scheme, sketch.permutations
+
+
 def minhash(text: str, config: DedupConfig) -> MinHash | None:
     """The MinHash of the text's word shingles (None for texts too short to compare)."""
     grams = shingles(text, config.shingle_words)
     if len(grams) < MIN_SHINGLES:
         return None
-    sketch = MinHash(num_perm=config.num_perm)
+    scheme, drawn = permutations(config.num_perm)
+    sketch = MinHash(num_perm=config.num_perm, permutations=drawn, scheme=scheme)
     sketch.update_batch([g.encode("utf-8") for g in sorted(grams)])
     return sketch
 
@@ -172,6 +211,67 @@ def jaccard(a: bytes, b: bytes) -> float:
     """Jaccard similarity estimated from two MinHash signatures."""
     x, y = np.frombuffer(a, dtype=np.uint64), np.frombuffer(b, dtype=np.uint64)
     return float(np.mean(x == y)) if len(x) == len(y) and len(x) else 0.0
+
+
+def term_id(word: str) -> int:
+    """A signed 32-bit id for a term (kept in SQLite instead of the word)."""
+    crc = zlib.crc32(word.encode())
+    return crc - (1 << 32) if crc >= 1 << 31 else crc
+
+
+def term_counts(text: str, title: str | None = None) -> Counter[int]:
+    """Term ids with their counts in title and text: normalised words of 3+ letters cut to 6,
+    and character bigrams in scripts written without spaces (Japanese, Chinese)."""
+    body = f"{title}\n{text}" if title and not text.startswith(title) else text
+    words: Counter[str] = Counter()
+    for word in normalise_for_hash(body).split():
+        if UNSPACED.search(word):
+            words.update(word[i:i + 2] for i in range(len(word) - 1))
+        elif len(word) >= TERM_MIN_CHARS:
+            words[word[:TERM_CHARS]] += 1
+    return Counter({term_id(w): n for w, n in words.items()})
+
+
+def term_vector(counts: Counter[int], stored_df: dict[int, int], n_docs: int) -> bytes | None:
+    """The article's strongest TF-IDF terms, L2-normalised: sorted int32 ids + float32 weights.
+
+    `stored_df` holds the terms' counts before this article; `n_docs` counts it."""
+    if not counts:
+        return None
+    scored = sorted(((1 + math.log(n)) * math.log((n_docs + 1) / (stored_df.get(t, 0) + 1.5)), t)
+                    for t, n in counts.items())
+    top = sorted((t, w) for w, t in scored[-TERMS_KEPT:] if w > 0)
+    norm = math.sqrt(sum(w * w for _, w in top))
+    if not norm:
+        return None
+    return (array("i", [t for t, _ in top]).tobytes()
+            + array("f", [w / norm for _, w in top]).tobytes())
+
+
+def cosine(a: bytes | None, b: bytes | None) -> float:
+    """Cosine of two stored term vectors (0 when either is missing)."""
+    if not a or not b:
+        return 0.0
+    small, large = sorted((decode_vector(a), decode_vector(b)), key=len)
+    return sum(w * large.get(t, 0.0) for t, w in small.items())
+
+
+@functools.lru_cache(maxsize=4096)
+def decode_vector(vector: bytes) -> dict[int, float]:
+    """A stored term vector as {term id: weight}."""
+    ids, weights = array("i"), array("f")
+    ids.frombytes(vector[:len(vector) // 2])
+    weights.frombytes(vector[len(vector) // 2:])
+    return dict(zip(ids, weights, strict=True))
+
+
+def similarity(anchor_overlap: float, shared_weight: float, lexical: float | None) -> float:
+    """The continuous same-story score in [0, 1]: anchor overlap damped while little is shared,
+    blended with the word cosine when both reports are in one language (`lexical` not None)."""
+    anchors = anchor_overlap * math.sqrt(min(1.0, shared_weight / ANCHOR_SATURATION))
+    if lexical is None:
+        return anchors
+    return LEXICAL_WEIGHT * max(lexical, 0.0) ** LEXICAL_POWER + (1 - LEXICAL_WEIGHT) * anchors
 
 
 # ----- stages -----
@@ -236,15 +336,37 @@ def _by_story(store: Store, article: Article, index: DedupIndex, anchors: Anchor
     for article_id in sorted(rows):
         score, evidence = story_score(anchors, own, sets[article_id], rows[article_id],
                                       n_docs, config)
+        score = max(score, lexical_score(index, rows[article_id], evidence, config))
         if score >= config.story_threshold and (best is None or score > best[0]):
             best = (score, article_id, evidence)
     if best is None:
         return None
     score, matched, evidence = best
     row = rows[matched]
-    same = row["language"] == index.language or "und" in (row["language"], index.language)
+    same = same_language(row["language"], index.language)
     return Decision(row["cluster_id"], matched, "story", round(score, 4),
                     "rewrite" if same else "translation", evidence)
+
+
+def same_language(a: str | None, b: str | None) -> bool:
+    """Whether two reports are (or may be) in one language."""
+    return a == b or "und" in (a, b)
+
+
+def lexical_score(index: DedupIndex, row: dict[str, Any], evidence: dict[str, Any],
+                  config: DedupConfig) -> float:
+    """A same-language candidate's word cosine, as a story score: above the lexical threshold
+    it maps onto [story threshold, 1]; 0 when it contradicts or is in another language."""
+    if not same_language(row["language"], index.language) or not row.get("vector"):
+        return 0.0
+    lexical = cosine(index.vector, row["vector"])
+    evidence["cosine"] = round(lexical, 4)
+    evidence["similarity"] = round(similarity(evidence["overlap"], evidence["shared_weight"],
+                                              lexical), 4)
+    if evidence["contradictions"] or lexical < config.lexical_threshold:
+        return 0.0
+    span = (lexical - config.lexical_threshold) / (1 - config.lexical_threshold or 1.0)
+    return config.story_threshold + (1 - config.story_threshold) * span
 
 
 def story_candidates(store: Store, index: DedupIndex, own_df: dict[str, int], n_docs: int,
@@ -252,23 +374,13 @@ def story_candidates(store: Store, index: DedupIndex, own_df: dict[str, int], n_
     """Articles holding the new article's rarest anchors, ranked by the weight they share."""
     stored = [k for k in own_df if own_df[k] > 1]  # counts include the new article itself
     rare = sorted(stored, key=lambda k: (own_df[k], k))[: config.anchor_queries]
+    weight = {anchor: anchor_weight(anchor, own_df[anchor], n_docs) for anchor in rare}
     votes: Counter[int] = Counter()
-    for anchor in rare:
-        weight = anchor_weight(anchor, own_df[anchor], n_docs)
-        for article_id in store.dedup_anchor_postings(anchor, index.day, config.window_days,
-                                                      config.postings_limit):
-            votes[article_id] += weight
+    for anchor, article_id in store.dedup_anchor_postings(rare, index.day, config.window_days,
+                                                          config.postings_limit):
+        votes[article_id] += weight[anchor]
     ranked = sorted(votes.items(), key=lambda kv: (-kv[1], kv[0]))
     return [article_id for article_id, _ in ranked[: config.candidates]]
-
-
-def anchor_weight(anchor: str, df: int, n_docs: int) -> float:
-    """Kind weight times inverse document frequency in the store."""
-    kind = kind_of(anchor)
-    weight = KIND_WEIGHTS[kind]
-    if kind == "number" and float(anchor[2:]) < 10:
-        weight = SMALL_NUMBER_WEIGHT
-    return weight * max(0.0, math.log((max(n_docs, IDF_PRIOR_DOCS) + 1) / (df + 0.5)))
 
 
 def weights(own_df: dict[str, int], n_docs: int) -> dict[str, float]:

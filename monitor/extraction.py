@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import re
@@ -230,8 +231,10 @@ def _after_abbreviation(text: str, end: int) -> bool:
     return ABBREVIATION_END.search(text, max(0, end - 64), end) is not None
 
 
+@functools.lru_cache(maxsize=16)
 def normalise_for_hash(text: str) -> str:
-    """Case-, accent- and whitespace-folded text for exact-copy comparison."""
+    """Case-, accent- and whitespace-folded text for exact-copy comparison (the hash and
+    dedup's shingles both read it: cached for the few articles in flight)."""
     folded = unicodedata.normalize("NFKD", text.casefold())
     folded = NON_ASCII.sub(_drop_combining, folded)
     return " ".join(WORD.findall(folded))

@@ -19,6 +19,7 @@ import itertools
 import logging
 import re
 import unicodedata
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -32,11 +33,11 @@ from monitor.relevance import (
     ChildCount,
     Vocabulary,
     child_counts,
-    fold,
     in_proper_name,
     sentence_spans,
     vocabulary,
 )
+from monitor.text import fold
 
 logger = logging.getLogger(__name__)
 
@@ -229,7 +230,24 @@ def digits_for_words(sentence: str, profile: Profile) -> str:
     return fold("".join(out) + sentence[last:])
 
 
+_COMPILED: dict[tuple[int, str], tuple[Profile, Any]] = {}
+
+
+def _per_profile(profile: Profile, key: str, build: Callable[[], Any]) -> Any:
+    """`build()` once per profile object and key (patterns compiled from profile data)."""
+    cached = _COMPILED.get((id(profile), key))
+    if cached is None or cached[0] is not profile:
+        cached = (profile, build())
+        _COMPILED[(id(profile), key)] = cached
+    return cached[1]
+
+
 def _patterns(profile: Profile, name: str) -> list[re.Pattern[str]]:
+    """The profile's regular expressions called `name`, folded and compiled (once)."""
+    return _per_profile(profile, f"patterns:{name}", lambda: _compile_patterns(profile, name))
+
+
+def _compile_patterns(profile: Profile, name: str) -> list[re.Pattern[str]]:
     """The profile's regular expressions called `name`, folded and compiled."""
     return [re.compile(_unaccent(p)) for p in (profile.data.get("patterns") or {}).get(name, [])]
 
@@ -266,7 +284,8 @@ def _name_pattern(connectors: list[str]) -> re.Pattern[str]:
 def agencies(sentences: list[str], profile: Profile) -> list[Fact]:
     """Named agencies: capitalised names holding an agency word ("Las Cruces Police Department")."""
     vocab = vocabulary(profile)
-    pattern = _name_pattern(profile.terms.get("name_connectors", []))
+    pattern = _per_profile(profile, "names", lambda: _name_pattern(
+        profile.terms.get("name_connectors", [])))
     rows: dict[str, Fact] = {}
     aliases: set[str] = set()
     for sentence in sentences:
@@ -321,7 +340,7 @@ def places(text: str, sentences: list[str], profile: Profile) -> list[Fact]:
     if dateline:
         rows[fold(dateline.group(1))] = fact("place", dateline.group(1).strip(),
                                               sentences[0] if sentences else "")
-    pattern = _place_pattern(profile)
+    pattern = _per_profile(profile, "places", lambda: _place_pattern(profile))
     if pattern is None:
         return list(rows.values())
     for sentence in sentences:
@@ -368,7 +387,7 @@ def _is_place(name: str, sentence: str, start: int, profile: Profile, vocab: Voc
 def dates(sentences: list[str], profile: Profile, base: str | None) -> list[Fact]:
     """start_date, end_date (when the text states them) and duration_days."""
     rows: list[Fact] = []
-    date_pattern = _date_pattern(profile)
+    date_pattern = _per_profile(profile, "dates", lambda: _date_pattern(profile))
     vocab = vocabulary(profile)
     for kind, cue in (("start_date", "start_cues"), ("end_date", "end_cues")):
         found = _cued_date(sentences, profile, vocab, cue, date_pattern, base)

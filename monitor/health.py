@@ -60,7 +60,7 @@ class RunHealth:
         """Empty counters."""
         self.sources: dict[str, SourceCounts] = defaultdict(SourceCounts)
         self.hosts: dict[str, str] = {}  # host -> source, learned from items
-        self.expected: dict[int, str] = {}  # id(item) -> outcome the store will report
+        self.expected: dict[int, str] = {}  # id(item) -> outcome the store reported
 
     def learn(self, url: str, source: str) -> None:
         """Remember that pages of `url`'s host belong to `source` (the first one seen)."""
@@ -99,7 +99,10 @@ def drop_reason(exception: BaseException) -> str:
 
 
 class HealthPipeline:
-    """Item pipeline just before the store: notes whether the article is new, changed or not."""
+    """Item pipeline just before the store, kept for ITEM_PIPELINES compatibility: it passes
+    items through. The store's own outcome (new / updated / unchanged) reaches the run's
+    counters through `record_outcome`, called by StorePipeline, so the stored row is not
+    read a second time to predict it."""
 
     def __init__(self, crawler: Crawler) -> None:
         """Keep the crawler."""
@@ -112,16 +115,13 @@ class HealthPipeline:
         return cls(crawler)
 
     def process_item(self, item: Article) -> Article:
-        """Peek at the stored row to know the outcome the store is about to have."""
-        existing = store_for(self.crawler).article_by_url(item.url)
-        if existing is None:
-            outcome = "new"
-        elif existing["content_hash"] == item.content_hash:
-            outcome = "unchanged"
-        else:
-            outcome = "updated"
-        self.health.expected[id(item)] = outcome
+        """Pass the item on."""
         return item
+
+
+def record_outcome(crawler: Crawler, item: Article, outcome: str) -> None:
+    """Note what storing `item` did, for the item_scraped count of its source."""
+    health_for(crawler).expected[id(item)] = outcome
 
 
 def share(part: int, whole: int) -> float | None:

@@ -38,7 +38,7 @@ def detect(text: str, hint: str | None = None, min_chars: int = 40,
            min_confidence: float = 0.80) -> LanguageResult:
     """Detect the language of `text`, falling back to `hint`, else `und`."""
     sample = text[:SAMPLE_CHARS]
-    letters = sum(ch.isalpha() for ch in sample)
+    letters = sum(map(str.isalpha, sample))
     if letters >= min_chars:
         code, prob = _langdetect(sample)
         if code and prob >= min_confidence:

@@ -98,7 +98,20 @@ def find_numbers(text: str, profile: Profile) -> list[NumberMention]:
 # ----- digits -----
 
 
+_DIGIT_PATTERNS: dict[int, tuple[Profile, re.Pattern[str]]] = {}
+
+
 def _digit_pattern(profile: Profile) -> re.Pattern[str]:
+    """Integers, grouped integers and decimals as this profile writes them (compiled once)."""
+    cached = _DIGIT_PATTERNS.get(id(profile))
+    if cached and cached[0] is profile:
+        return cached[1]
+    pattern = _compile_digit_pattern(profile)
+    _DIGIT_PATTERNS[id(profile)] = (profile, pattern)
+    return pattern
+
+
+def _compile_digit_pattern(profile: Profile) -> re.Pattern[str]:
     """Integers, grouped integers and decimals as this profile writes them."""
     seps = "".join(re.escape(c) for c in profile.thousands_separators)
     grouped = rf"\d{{1,3}}(?:[{seps}]\d{{3}})+(?!\d)|" if seps else ""
@@ -175,7 +188,10 @@ def _word_numbers(text: str, profile: Profile) -> list[NumberMention]:
     if not profile.number_words:
         return []
     lexicon = _lexicon(profile)
-    tokens = [(m.start(), m.end(), m.group(0).lower()) for m in LETTERS.finditer(text)]
+    if text.isascii():  # lower-casing ASCII keeps every position and letter run
+        tokens = [(m.start(), m.end(), m.group(0)) for m in LETTERS.finditer(text.lower())]
+    else:
+        tokens = [(m.start(), m.end(), m.group(0).lower()) for m in LETTERS.finditer(text)]
     found, i = [], 0
     while i < len(tokens):
         read = _read_number(text, tokens, i, lexicon, profile)

@@ -10,6 +10,7 @@ from scrapy.exceptions import DropItem
 
 from monitor import dedup, extraction, facts, language, relevance
 from monitor.extraction import ExtractionError
+from monitor.health import record_outcome
 from monitor.items import Article
 from monitor.profiles import load_profile
 from monitor.runs import store_for
@@ -130,5 +131,6 @@ class StorePipeline(StationPipeline):
         """Store the article with its cluster, matches and facts."""
         result = store_for(self.crawler).save_article(item)
         item.cluster_id = result.cluster_id
+        record_outcome(self.crawler, item, result.outcome)
         self.stats.inc_value(f"monitor/articles/{result.outcome}")
         return item

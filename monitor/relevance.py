@@ -21,13 +21,13 @@ from __future__ import annotations
 import functools
 import logging
 import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from monitor.extraction import ABBREVIATION_END
 from monitor.numbers import NumberMention, find_numbers
 from monitor.profiles import Profile, available, load_profile
+from monitor.text import fold, fold_cached
 
 logger = logging.getLogger(__name__)
 
@@ -77,23 +77,10 @@ class ChildCount:
 # ----- term matching -----
 
 
-def fold(text: str) -> str:
-    """Lower-cased text without accents, character for character (positions are kept)."""
-    return "".join(_fold_char(ch) for ch in text)
+def term_pattern(terms: Iterable[str], whole_word_end: bool = True) -> re.Pattern[str] | None:
+    """One regex for a list of terms: whole words, `*` = any ending, spaces = any space.
 
-
-@functools.cache
-def _fold_char(ch: str) -> str:
-    """One character lower-cased and without accents, or itself lower-cased."""
-    if ch in "’‘`´":
-        return "'"
-    base = "".join(c for c in unicodedata.normalize("NFKD", ch.lower())
-                   if not unicodedata.combining(c))
-    return base if len(base) == 1 else (ch.lower() if len(ch.lower()) == 1 else ch)
-
-
-def term_pattern(terms: Iterable[str]) -> re.Pattern[str] | None:
-    """One regex for a list of terms: whole words, `*` = any ending, spaces = any space."""
+    Without `whole_word_end` a term may run on into a longer word (a cheap superset test)."""
     alternatives = []
     for term in terms:
         words = fold(str(term)).split()
@@ -104,7 +91,8 @@ def term_pattern(terms: Iterable[str]) -> re.Pattern[str] | None:
     if not alternatives:
         return None
     alternatives.sort(key=len, reverse=True)
-    return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)")
+    end = r"(?!\w)" if whole_word_end else ""
+    return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + ")" + end)
 
 
 class Vocabulary:
@@ -113,6 +101,12 @@ class Vocabulary:
     def __init__(self, terms: dict[str, list[str]]) -> None:
         """Compile every group."""
         self.patterns = {group: term_pattern(words) for group, words in terms.items()}
+        # A child word starting anywhere (even cut short by a count's window), and the
+        # "approximately" words just before a count: compiled once, used per sentence.
+        self.child_start = term_pattern(terms.get("child", []), whole_word_end=False)
+        approximate = self.patterns.get("approximate")
+        self.approximate_before = (re.compile(r"(?:" + approximate.pattern + r")\s*$")
+                                   if approximate else None)
 
     def find(self, group: str, folded: str) -> list[str]:
         """The distinct terms of `group` found in already folded text, in order."""
@@ -175,13 +169,21 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
 def child_counts(text: str, profile: Profile) -> list[ChildCount]:
     """Every "<number> [up to four words] <child word>" in `text`, with its recovery kinds."""
     vocab = vocabulary(profile)
+    if vocab.child_start is None:
+        return []
+    folded_text = fold_cached(text)
     counts = []
     for s_start, s_end in sentence_spans(text):
+        folded = folded_text[s_start:s_end]  # == fold(sentence): folding keeps positions
+        if not vocab.child_start.search(folded):
+            continue  # no child word, so no count of children
         sentence = text[s_start:s_end]
         mentions = [m for m in find_numbers(sentence, profile) if _countable(m)]
-        found = [c for c in (_child_count(sentence, m, vocab, s_start) for m in mentions) if c]
+        found = [c for c in (_child_count(sentence, folded, m, vocab, s_start)
+                             for m in mentions) if c]
         for count in found:
-            counts.append(_with_kinds(count, sentence, s_start, vocab, alone=len(found) == 1))
+            counts.append(_with_kinds(count, sentence, folded, s_start, vocab,
+                                      alone=len(found) == 1))
     return counts
 
 
@@ -190,10 +192,10 @@ def _countable(mention: NumberMention) -> bool:
     return mention.value > 0 and not YEAR.fullmatch(mention.text)
 
 
-def _child_count(sentence: str, mention: NumberMention, vocab: Vocabulary,
-                 offset: int) -> ChildCount | None:
+def _child_count(sentence: str, folded_sentence: str, mention: NumberMention,
+                 vocab: Vocabulary, offset: int) -> ChildCount | None:
     """The count if a child word follows `mention` closely, with no blocker in between."""
-    folded = fold(sentence[: mention.end + COUNT_WINDOW_CHARS])
+    folded = folded_sentence[: mention.end + COUNT_WINDOW_CHARS]
     pos = mention.end
     for _ in range(COUNT_GAP_WORDS + 1):
         child = vocab.match_at("child", folded, _skip_glue(folded, pos))
@@ -203,9 +205,9 @@ def _child_count(sentence: str, mention: NumberMention, vocab: Vocabulary,
                 end = more.end()
             if vocab.match_at("count_blockers", folded, _skip_glue(folded, end)):
                 return None
-            before = fold(sentence[max(0, mention.start - 30): mention.start])
-            approximate = bool(vocab.patterns.get("approximate") and re.search(
-                r"(?:" + vocab.patterns["approximate"].pattern + r")\s*$", before))
+            before = folded_sentence[max(0, mention.start - 30): mention.start]
+            approximate = bool(vocab.approximate_before
+                               and vocab.approximate_before.search(before))
             return ChildCount(mention.value, offset + mention.start, offset + end,
                               sentence[mention.start: end], sentence, frozenset(), approximate)
         word = GAP_WORD.match(folded, pos)
@@ -222,22 +224,21 @@ def _skip_glue(folded: str, pos: int) -> int:
     return pos
 
 
-def _with_kinds(count: ChildCount, sentence: str, offset: int, vocab: Vocabulary,
+def _with_kinds(count: ChildCount, sentence: str, folded: str, offset: int, vocab: Vocabulary,
                 alone: bool) -> ChildCount:
     """The count with the recovery kinds of its clause (or its sentence, if it is alone)."""
     start, end = count.start - offset, count.end - offset
     left = max((m.end() for m in CLAUSE_BREAK.finditer(sentence, 0, start)), default=0)
     right = next((m.start() for m in CLAUSE_BREAK.finditer(sentence, end)), len(sentence))
-    kinds = _kinds(sentence[left:right], vocab)
+    kinds = _kinds(sentence[left:right], folded[left:right], vocab)
     if not kinds and alone:
-        kinds = _kinds(sentence, vocab)
+        kinds = _kinds(sentence, folded, vocab)
     return ChildCount(count.value, count.start, count.end, count.phrase, count.sentence,
                       kinds, count.approximate)
 
 
-def _kinds(text: str, vocab: Vocabulary) -> frozenset[str]:
-    """Which recovery kinds `text` names, outside proper names ("... Child Rescue Operation")."""
-    folded = fold(text)
+def _kinds(text: str, folded: str, vocab: Vocabulary) -> frozenset[str]:
+    """Which recovery kinds `text` (folded: `folded`) names, outside proper names."""
     kinds = set()
     for kind in KINDS:
         pattern = vocab.patterns.get(kind)
@@ -263,7 +264,7 @@ def classify(text: str, title: str | None, profile: Profile) -> Relevance:
     """Classify an article as operation / related / off_topic, with score and deciding terms."""
     full = f"{title}\n{text}" if title and not text.startswith(title) else text
     vocab = vocabulary(profile)
-    folded = fold(full)
+    folded = fold_cached(full)
     counts = [c for c in child_counts(full, profile) if c.kinds and c.value >= 2]
     operation = vocab.find("operation", folded)
     lead = vocab.has("operation", folded[:LEAD_CHARS])

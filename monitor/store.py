@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -12,9 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import sqlite_utils
+from sqlite_utils.db import NotFoundError, jsonify_if_needed
 from sqlite_utils.migrations import Migrations
 
 from monitor.items import Article
+from monitor.official import is_official
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +30,15 @@ ARTICLE_COLUMNS = {
     "relevance": float, "relevance_terms": str, "cluster_id": int, "relation": str,
     "content_hash": str, "fetched_at": str, "updated_at": str,
 }
+
+
+# What save_article writes: every column but the id and updated_at (set only by an update).
+ARTICLE_WRITE_COLUMNS = tuple(c for c in ARTICLE_COLUMNS if c not in ("id", "updated_at"))
+INSERT_ARTICLE = (f"insert into articles ({', '.join(ARTICLE_WRITE_COLUMNS)}) values "
+                  f"({', '.join('?' * len(ARTICLE_WRITE_COLUMNS))})")
+UPDATE_ARTICLE = (f"update articles set {', '.join(f'{c} = ?' for c in ARTICLE_WRITE_COLUMNS)}"
+                  ", updated_at = ? where id = ?")
+FETCHED_AT = ARTICLE_WRITE_COLUMNS.index("fetched_at")
 
 
 def now_iso() -> str:
@@ -208,6 +220,14 @@ def m008_operations_view(db: sqlite_utils.Database) -> None:
     db.execute(OPERATIONS_VIEW)
 
 
+@migrations()
+def m012_dedup_terms(db: sqlite_utils.Database) -> None:
+    """Dedup (issue 3): word-term document frequencies, each article's terms and TF-IDF vector."""
+    db["dedup_term_df"].create({"term": int, "df": int}, pk="term")
+    db["dedup_articles"].add_column("terms", bytes)
+    db["dedup_articles"].add_column("vector", bytes)
+
+
 @dataclass
 class SaveResult:
     """What storing one article did."""
@@ -238,100 +258,118 @@ class Store:
 
     def article_by_url(self, url: str) -> dict[str, Any] | None:
         """The stored article with this URL, or None."""
-        rows = list(self.db["articles"].rows_where("url = ?", [url], limit=1))
-        return rows[0] if rows else None
+        cursor = self.db.execute("select * from articles where url = ? limit 1", [url])
+        row = cursor.fetchone()
+        return dict(zip([c[0] for c in cursor.description], row, strict=True)) if row else None
 
     def save_article(self, article: Article) -> SaveResult:
-        """Upsert `article` by URL with its cluster, matches and facts, in one transaction."""
+        """Upsert `article` by URL with its cluster, matches and facts, in one transaction.
+
+        Plain prepared statements (no schema look-ups per call); the article row is written
+        once, with its cluster, so the full-text index is updated once."""
         with self.db.atomic():
-            existing = self.article_by_url(article.url)
-            if existing and existing["content_hash"] == article.content_hash:
-                return SaveResult(existing["id"], "unchanged", existing["cluster_id"])
-            row = self._article_row(article)
+            existing = self._stored_version(article.url)
+            if existing and existing[1] == article.content_hash:
+                return SaveResult(existing[0], "unchanged", existing[2])
+            cluster_id, relation = self._cluster_for(article, existing)
+            values = self._article_values(article, cluster_id, relation)
             if existing:
-                article_id = existing["id"]
-                row["updated_at"] = row["fetched_at"]
-                self.db["articles"].update(article_id, row)
+                article_id = existing[0]
+                self.db.execute(UPDATE_ARTICLE, [*values, values[FETCHED_AT], article_id])
                 outcome = "updated"
             else:
-                article_id = self.db["articles"].insert(row).last_pk
+                article_id = self.db.execute(INSERT_ARTICLE, values).lastrowid
                 outcome = "new"
-            cluster_id = self._assign_cluster(article_id, article, existing)
+            self._record_match(article_id, article, existing)
+            self.refresh_cluster(cluster_id)
             self._replace_facts(article_id, article.facts)
             self.index_dedup(article_id, getattr(article.dedup, "index", None))
             return SaveResult(article_id, outcome, cluster_id)
 
-    def _article_row(self, article: Article) -> dict[str, Any]:
-        """The articles row for `article`."""
-        row = {k: getattr(article, k) for k in ARTICLE_COLUMNS if k not in ("id", "updated_at")}
+    def _stored_version(self, url: str) -> tuple[int, str | None, int | None] | None:
+        """(id, content_hash, cluster_id) of the stored article with this URL, or None."""
+        return self.db.execute("select id, content_hash, cluster_id from articles where url = ?",
+                               [url]).fetchone()
+
+    @staticmethod
+    def _article_values(article: Article, cluster_id: int, relation: str) -> list[Any]:
+        """The values of ARTICLE_WRITE_COLUMNS for `article`."""
+        row = {k: getattr(article, k) for k in ARTICLE_WRITE_COLUMNS}
         row["relevance_terms"] = json.dumps(article.relevance_terms, ensure_ascii=False)
         row["fetched_at"] = article.fetched_at or now_iso()
-        row.pop("cluster_id")
-        return row
+        row["cluster_id"], row["relation"] = cluster_id, relation
+        return [jsonify_if_needed(v) for v in row.values()]
 
-    def _assign_cluster(
-        self, article_id: int, article: Article, existing: dict[str, Any] | None
-    ) -> int:
-        """Put the article into the cluster dedup chose, or a new one; record the match."""
+    def _cluster_for(self, article: Article, existing: tuple | None) -> tuple[int, str]:
+        """The cluster the article goes to (its own, dedup's choice, or a new one) and its
+        relation there."""
         decision = article.dedup
-        if existing and existing["cluster_id"]:
-            cluster_id = existing["cluster_id"]
+        if existing and existing[2]:
+            cluster_id = existing[2]
         elif decision is not None and decision.cluster_id is not None:
             cluster_id = decision.cluster_id
-            self.db["matches"].insert({
-                "article_id": article_id, "matched_id": decision.matched_id,
-                "cluster_id": cluster_id, "method": decision.method, "score": decision.score,
-                "evidence": json.dumps(decision.evidence, ensure_ascii=False),
-                "created_at": now_iso(),
-            })
         else:
-            cluster_id = self.db["clusters"].insert({"status": "auto"}).last_pk
+            cluster_id = self.db.execute(
+                "insert into clusters (status) values ('auto')").lastrowid
         relation = decision.relation if decision is not None and decision.cluster_id else None
-        self.db["articles"].update(article_id, {"cluster_id": cluster_id,
-                                                "relation": relation or "original"})
-        self.refresh_cluster(cluster_id)
-        return cluster_id
+        return cluster_id, relation or "original"
+
+    def _record_match(self, article_id: int, article: Article, existing: tuple | None) -> None:
+        """The matches row of an article that joined dedup's cluster (not a re-stored one)."""
+        decision = article.dedup
+        if (existing and existing[2]) or decision is None or decision.cluster_id is None:
+            return
+        self.db.execute(
+            "insert into matches (article_id, matched_id, cluster_id, method, score, evidence, "
+            "created_at) values (?, ?, ?, ?, ?, ?, ?)",
+            [article_id, decision.matched_id, decision.cluster_id, decision.method,
+             jsonify_if_needed(decision.score),
+             json.dumps(decision.evidence, ensure_ascii=False), now_iso()])
 
     def _replace_facts(self, article_id: int, facts: Iterable[dict[str, Any]]) -> None:
         """Replace the article's facts."""
-        self.db["facts"].delete_where("article_id = ?", [article_id])
-        rows = [{"article_id": article_id, **fact} for fact in facts]
-        if rows:
-            self.db["facts"].insert_all(rows)
+        self.db.execute("delete from facts where article_id = ?", [article_id])
+        self.db.conn.executemany(
+            "insert into facts (article_id, kind, value, evidence) values (?, ?, ?, ?)",
+            [(article_id, f["kind"], jsonify_if_needed(f["value"]), f["evidence"])
+             for f in facts])
 
     # ----- clusters -----
 
     def refresh_cluster(self, cluster_id: int) -> None:
         """Recompute a cluster's size, languages, first date, title and representative."""
-        members = list(self.db.query(
-            "select id, title, published, language, source, relation from articles "
-            "where cluster_id = ? order by coalesce(published, '9999'), id", [cluster_id]))
+        cursor = self.db.execute(
+            "select id, url, title, published, language, source, relation from articles "
+            "where cluster_id = ? order by coalesce(published, '9999'), id", [cluster_id])
+        names = [c[0] for c in cursor.description]
+        members = [dict(zip(names, row, strict=True)) for row in cursor]
         if not members:
             self.db["clusters"].delete(cluster_id)
             return
-        cluster = self.db["clusters"].get(cluster_id)
-        representative = self._representative(members, cluster.get("representative_id"),
-                                              cluster.get("status"))
+        cluster = self.db.execute("select representative_id, status from clusters where id = ?",
+                                  [cluster_id]).fetchone()
+        if cluster is None:
+            raise NotFoundError(f"no cluster {cluster_id}")
+        representative = self._representative(members, cluster[0], cluster[1])
         dates = [m["published"] for m in members if m["published"]]
-        self.db["clusters"].update(cluster_id, {
-            "representative_id": representative["id"],
-            "size": len(members),
-            "languages": ",".join(sorted({m["language"] for m in members})),
-            "first_published": min(dates) if dates else None,
-            "title": representative["title"],
-            "updated_at": now_iso(),
-        })
+        self.db.execute(
+            "update clusters set representative_id = ?, size = ?, languages = ?, "
+            "first_published = ?, title = ?, updated_at = ? where id = ?",
+            [representative["id"], len(members),
+             ",".join(sorted({m["language"] for m in members})),
+             min(dates) if dates else None, representative["title"], now_iso(), cluster_id])
 
     @staticmethod
     def _representative(
         members: list[dict[str, Any]], current: int | None, status: str | None
     ) -> dict[str, Any]:
-        """The earliest member, unless a reviewed cluster keeps one that is still a member."""
+        """The earliest official member, else the earliest member; a reviewed cluster keeps
+        the one its reviewer chose while it is still a member."""
         if status in ("edited", "confirmed") and current is not None:
             for member in members:
                 if member["id"] == current:
                     return member
-        return members[0]
+        return next((m for m in members if is_official(m["url"])), members[0])
 
     # ----- operations (issue 4) -----
 
@@ -683,13 +721,15 @@ class Store:
         return rows[0] if content_hash and rows else None
 
     def dedup_lsh_candidates(self, buckets: list[tuple[int, int]], limit: int) -> list[int]:
-        """Articles sharing at least one LSH band bucket, the oldest first, at most `limit`."""
-        ids: set[int] = set()
-        for band, bucket in buckets:
-            ids.update(r[0] for r in self.db.execute(
-                "select article_id from dedup_lsh where band = ? and bucket = ? "
-                "order by article_id limit ?", [band, bucket, limit]))
-        return sorted(ids)[:limit]
+        """Articles sharing at least one LSH band bucket, the oldest first, at most `limit`
+        (at most `limit` per bucket too); one query for all bands."""
+        if not buckets:
+            return []
+        branch = ("select * from (select article_id from dedup_lsh where band = ? and "
+                  "bucket = ? order by article_id limit ?)")
+        args = [x for band, bucket in buckets for x in (band, bucket, limit)]
+        rows = self.db.execute(" union ".join([branch] * len(buckets)), args)
+        return sorted(r[0] for r in rows)[:limit]
 
     def dedup_articles(self, ids: list[int]) -> dict[int, dict[str, Any]]:
         """The dedup rows (language, day, lead counts, years, signature) with the cluster."""
@@ -715,21 +755,34 @@ class Store:
                 f"({','.join('?' * len(chunk))})", chunk).fetchall())
         return found
 
-    def dedup_anchor_postings(self, anchor: str, day: int | None, window: int,
-                              limit: int) -> list[int]:
-        """Articles holding `anchor` dated within `window` days of `day` (or undated)."""
+    def dedup_anchor_postings(self, anchors: list[str], day: int | None, window: int,
+                              limit: int) -> list[tuple[str, int]]:
+        """(anchor, article) for articles holding each anchor dated within `window` days of
+        `day` (at most `limit`, the newest), plus undated ones; one query for all anchors."""
+        if not anchors:
+            return []
+        undated = ("select * from (select anchor, article_id from dedup_anchors where "
+                   "anchor = ? and day is null order by article_id desc limit ?)")
         if day is None:
-            sql, args = "anchor = ?", [anchor]
+            branches = [("select * from (select anchor, article_id from dedup_anchors where "
+                         "anchor = ? order by day desc limit ?)", [a, limit]) for a in anchors]
         else:
-            sql, args = "anchor = ? and day between ? and ?", [anchor, day - window, day + window]
-        rows = self.db.execute(
-            f"select article_id from dedup_anchors where {sql} order by day desc limit ?",
-            [*args, limit]).fetchall()
-        if day is not None:
-            rows += self.db.execute(
-                "select article_id from dedup_anchors where anchor = ? and day is null "
-                "order by article_id desc limit ?", [anchor, limit]).fetchall()
-        return [r[0] for r in rows]
+            dated = ("select * from (select anchor, article_id from dedup_anchors where "
+                     "anchor = ? and day between ? and ? order by day desc limit ?)")
+            branches = [(sql, args) for a in anchors for sql, args in (
+                (dated, [a, day - window, day + window, limit]), (undated, [a, limit]))]
+        sql = " union all ".join(b for b, _ in branches)
+        return [tuple(r) for r in self.db.execute(sql, [x for _, args in branches for x in args])]
+
+    def dedup_term_df(self, terms: list[int]) -> dict[int, int]:
+        """How many indexed articles hold each word term (absent: 0)."""
+        found: dict[int, int] = {}
+        for start in range(0, len(terms), 900):
+            chunk = terms[start:start + 900]
+            found.update(self.db.execute(
+                f"select term, df from dedup_term_df where term in "
+                f"({','.join('?' * len(chunk))})", chunk).fetchall())
+        return found
 
     def dedup_anchor_sets(self, ids: list[int]) -> dict[int, dict[str, int]]:
         """Each article's anchors with their current document frequency."""
@@ -752,7 +805,8 @@ class Store:
         self.db["dedup_articles"].insert({
             "article_id": article_id, "language": index.language, "day": index.day,
             "lead": json.dumps(sorted(index.lead)), "years": json.dumps(sorted(index.years)),
-            "signature": index.signature})
+            "signature": index.signature, "vector": getattr(index, "vector", None),
+            "terms": array("i", getattr(index, "terms", [])).tobytes()})
         self.db.conn.executemany(
             "insert into dedup_lsh (band, bucket, article_id) values (?, ?, ?)",
             [(b, k, article_id) for b, k in index.buckets])
@@ -762,13 +816,22 @@ class Store:
         self.db.conn.executemany(
             "insert into dedup_anchor_df (anchor, df) values (?, 1) "
             "on conflict(anchor) do update set df = df + 1", [(a,) for a in index.anchors])
+        self.db.conn.executemany(
+            "insert into dedup_term_df (term, df) values (?, 1) "
+            "on conflict(term) do update set df = df + 1",
+            [(t,) for t in getattr(index, "terms", [])])
         self._count_dedup_documents(+1)
 
     def _unindex_dedup(self, article_id: int) -> None:
         """Remove an article's dedup rows, decrementing its anchors' counts."""
-        if not list(self.db.execute(
-                "select 1 from dedup_articles where article_id = ?", [article_id])):
+        rows = list(self.db.execute(
+            "select terms from dedup_articles where article_id = ?", [article_id]))
+        if not rows:
             return
+        terms = array("i")
+        terms.frombytes(rows[0][0] or b"")
+        self.db.conn.executemany("update dedup_term_df set df = df - 1 where term = ?",
+                                 [(t,) for t in terms])
         self.db.execute(
             "update dedup_anchor_df set df = df - 1 where anchor in "
             "(select anchor from dedup_anchors where article_id = ?)", [article_id])

@@ -266,3 +266,107 @@ def test_recrawling_the_seeds_adds_nothing(seeded_db: Path) -> None:
     conn = seeds_db(seeded_db)
     after = {t: conn.execute(f"select count(*) from {t}").fetchone()[0] for t in tables}
     assert after == before
+
+
+# ----- same-language word similarity -----
+
+REWRITE_EN = """Tulsa County: deputies bring home 41 missing children after Operation Safe Harbor
+
+Officers from the Tulsa Police Department working beside the U.S. Marshals Service brought
+home 41 missing children in a three-week operation called Safe Harbor, which ended March 14.
+
+According to Deputy Marshal Karen Whitfield, 12 of the children had gone missing from foster
+care. Six adults wanted on outstanding warrants were arrested in Sapulpa and Broken Arrow.
+
+The Oklahoma Department of Human Services has taken the children, aged 9 to 17, into care."""
+
+FILLER_EN = [
+    "City council approves the new budget for road repairs and school buildings next year.",
+    "The local football club won the regional cup final after extra time on Sunday evening.",
+    "Heavy rain is expected across the county this weekend, the weather service warned.",
+]
+
+
+def test_terms_are_cut_words_and_cjk_bigrams() -> None:
+    from monitor.dedup import term_counts, term_id
+    assert term_counts("Recovered: the recovery of children") == {
+        term_id("recove"): 2, term_id("the"): 1, term_id("childr"): 1}  # "of" is too short
+    assert term_counts("東京東京") == {term_id("東京"): 2, term_id("京東"): 1}
+
+
+def test_cosine_of_term_vectors() -> None:
+    from collections import Counter
+
+    from monitor.dedup import cosine, term_vector
+    one = term_vector(Counter({1: 2, 2: 1}), {}, 10)
+    other = term_vector(Counter({3: 1}), {}, 10)
+    assert cosine(one, one) == pytest.approx(1.0)
+    assert cosine(one, other) == 0.0
+    assert cosine(one, None) == 0.0
+
+
+def test_similarity_blends_words_only_within_one_language() -> None:
+    from monitor.dedup import similarity
+    assert similarity(0.5, 10.0, None) == pytest.approx(0.25)  # 0.5 * sqrt(10 / 40)
+    assert similarity(1.0, 80.0, None) == pytest.approx(1.0)
+    assert similarity(0.0, 0.0, 1.0) == pytest.approx(0.8)
+    assert similarity(1.0, 40.0, 1.0) == pytest.approx(1.0)
+
+
+def test_same_language_rewrite_joins_on_words(store: Store) -> None:
+    for i, text in enumerate(FILLER_EN):
+        ingest(store, make(f"https://f.test/{i}", text))
+    first = ingest(store, make("https://a.test/en", REPORT_EN))
+    config = DedupConfig(story_min_weight=1e9)  # anchors alone can no longer reach a match
+    assert ingest(store, make("https://b.test/rewrite", REWRITE_EN), config) == first
+    match = last_match(store)
+    evidence = json.loads(match["evidence"])
+    assert match["method"] == "story"
+    assert evidence["cosine"] >= config.lexical_threshold
+    assert evidence["contradictions"] == []
+
+
+def test_words_do_not_override_a_contradiction(store: Store) -> None:
+    first = ingest(store, make("https://a.test/41", REPORT_EN))
+    other = make("https://b.test/27", OTHER_STORY)
+    config = DedupConfig(near_copy_threshold=0.99, story_min_weight=1e9)
+    assert ingest(store, other, config) != first  # same words, another headline count
+
+
+def test_term_counts_follow_updates(store: Store) -> None:
+    from monitor.dedup import term_id
+    harbor = term_id("harbor")
+    ingest(store, make("https://a.test/en", REPORT_EN))
+    ingest(store, make("https://b.test/en", REWRITE_EN))
+    assert store.dedup_term_df([harbor]) == {harbor: 2}
+    ingest(store, make("https://b.test/en", FILLER_EN[0]))
+    assert store.dedup_term_df([harbor]) == {harbor: 1}
+
+
+def test_lsh_lookup_is_one_query(store: Store) -> None:
+    ingest(store, make("https://a.test/en", REPORT_EN))
+    seen: list[str] = []
+    store.db.conn.set_trace_callback(seen.append)
+    buckets = [(band, 1) for band in range(DedupConfig().bands[0])]
+    store.dedup_lsh_candidates(buckets, 200)
+    store.db.conn.set_trace_callback(None)
+    assert len(seen) == 1
+
+
+def test_anchor_postings_in_one_query_within_the_window(store: Store) -> None:
+    from datetime import date
+    ingest(store, make("https://a.test/en", REPORT_EN, published="2024-03-20"))
+    ingest(store, make("https://b.test/fr", REPORT_FR, "fr", published=None))
+    day = date(2024, 3, 25).toordinal()
+    seen: list[str] = []
+    store.db.conn.set_trace_callback(seen.append)
+    near = store.dedup_anchor_postings(["p:tulsa", "n:41"], day, 30, 200)
+    store.db.conn.set_trace_callback(None)
+    assert len(seen) == 1
+    ids = dict(store.db.execute("select url, id from articles").fetchall())
+    assert sorted(near) == sorted([("p:tulsa", ids["https://a.test/en"]),
+                                   ("p:tulsa", ids["https://b.test/fr"]),
+                                   ("n:41", ids["https://a.test/en"]),
+                                   ("n:41", ids["https://b.test/fr"])])
+    late = store.dedup_anchor_postings(["p:tulsa"], date(2024, 9, 1).toordinal(), 30, 200)
+    assert late == [("p:tulsa", ids["https://b.test/fr"])]  # only the undated report
