@@ -113,6 +113,7 @@ class DedupPipeline(StationPipeline):
             story_threshold=get("MONITOR_DEDUP_STORY_THRESHOLD"),
             story_min_weight=get("MONITOR_DEDUP_STORY_MIN_WEIGHT"),
             contradiction_penalty=get("MONITOR_DEDUP_CONTRADICTION_PENALTY"),
+            lexical_threshold=get("MONITOR_DEDUP_LEXICAL_THRESHOLD"),
             window_days=self.settings.getint("MONITOR_DEDUP_WINDOW_DAYS"),
         )
 

@@ -53,6 +53,9 @@ MONITOR_DEDUP_STORY_MIN_WEIGHT = float(os.environ.get("MONITOR_DEDUP_STORY_MIN_W
 #: Dedup: subtracted from the story score per contradiction (other headline count, other year).
 MONITOR_DEDUP_CONTRADICTION_PENALTY = float(
     os.environ.get("MONITOR_DEDUP_CONTRADICTION_PENALTY", "0.5"))
+#: Dedup: same-language TF-IDF word cosine from which a report joins a story (no contradiction).
+MONITOR_DEDUP_LEXICAL_THRESHOLD = float(
+    os.environ.get("MONITOR_DEDUP_LEXICAL_THRESHOLD", "0.5"))
 #: Dedup: story candidates are published at most this many days apart (undated ones always).
 MONITOR_DEDUP_WINDOW_DAYS = int(os.environ.get("MONITOR_DEDUP_WINDOW_DAYS", "30"))
 
