@@ -352,7 +352,6 @@ EXPECTED = {
     "003": ("en", "2025-03-19"),
     "004": ("en", None),
 }
-PUBLISHED_CASES = sorted(EXPECTED)
 # A distinctive sentence of each body.
 SENTENCES = {
     "000": "The recovered children range in age from 5 to 18 years old.",
@@ -361,6 +360,28 @@ SENTENCES = {
     "003": "the first-ever Capital Region Missing Child Rescue Operation",
     "004": "NCMEC operates the CyberTipline",
 }
+
+
+class SeedArticleChecks:
+    """What every spider must store from the fixture site; a test module subclasses it and
+    provides an `articles` fixture (stored rows by seed prefix)."""
+
+    def test_five_articles(self, articles: dict[str, Any]) -> None:
+        assert sorted(articles) == ["000", "001", "002", "003", "004"]
+
+    @pytest.mark.parametrize("prefix", sorted(EXPECTED))
+    def test_language(self, articles: dict[str, Any], prefix: str) -> None:
+        assert articles[prefix]["language"] == EXPECTED[prefix][0]
+
+    @pytest.mark.parametrize("prefix", sorted(EXPECTED))
+    def test_published(self, articles: dict[str, Any], prefix: str) -> None:
+        assert articles[prefix]["published"] == EXPECTED[prefix][1]
+
+    @pytest.mark.parametrize("prefix", sorted(SENTENCES))
+    def test_body(self, articles: dict[str, Any], prefix: str) -> None:
+        text = articles[prefix]["text"]
+        assert SENTENCES[prefix] in text
+        assert [phrase for phrase in BOILERPLATE if phrase in text] == []
 
 
 def crawl_settings(db: Path, sources: Path | None = None, **extra: Any) -> dict[str, Any]:

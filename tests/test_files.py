@@ -7,23 +7,7 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 from conftest import run_scrapy, seed_path
-
-# Read off the seed documents: language and publication date of each.
-EXPECTED = {
-    "000": ("en", "2021-07-21"),
-    "001": ("en", "2021-06-16"),
-    "002": ("fr", "2021-07-22"),
-    "003": ("en", "2025-03-19"),
-    "004": ("en", None),
-}
-# A distinctive sentence of each body.
-SENTENCES = {
-    "000": "The recovered children range in age from 5 to 18 years old.",
-    "001": "A child sexual assault and a human trafficking case are under investigation.",
-    "002": "ont lancé l’opération Rescue Me le 1er mai",
-    "003": "the first-ever Capital Region Missing Child Rescue Operation",
-    "004": "NCMEC operates the CyberTipline",
-}
+from fixture_site import EXPECTED, SENTENCES
 
 
 def article(db: Path, prefix: str) -> dict:

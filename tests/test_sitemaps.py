@@ -10,11 +10,8 @@ import pytest
 import pytest_twisted
 import sqlite_utils
 from fixture_site import (
-    BOILERPLATE,
-    EXPECTED,
-    PUBLISHED_CASES,
-    SENTENCES,
     FixtureSite,
+    SeedArticleChecks,
     crawl_in_test,
     crawl_settings,
     fetch_errors,
@@ -95,28 +92,13 @@ def articles(crawl: tuple[Path, list[str]], fixture_site: FixtureSite) -> dict[s
     return stored_by_seed(crawl[0], fixture_site)
 
 
-def test_five_articles(articles: dict[str, Any]) -> None:
-    assert sorted(articles) == ["000", "001", "002", "003", "004"]
-
-
-@pytest.mark.parametrize("prefix", sorted(EXPECTED))
-def test_language(articles: dict[str, Any], prefix: str) -> None:
-    assert articles[prefix]["language"] == EXPECTED[prefix][0]
-
-
-@pytest.mark.parametrize("prefix", PUBLISHED_CASES)
-def test_published(articles: dict[str, Any], prefix: str) -> None:
-    assert articles[prefix]["published"] == EXPECTED[prefix][1]
+class TestSitemapArticles(SeedArticleChecks):
+    """The five seed articles, as the fixture site's pages, stored through this spider."""
 
 
 def test_sitemap_date_used_where_page_has_none(articles: dict[str, Any]) -> None:
     assert articles["001"]["date_source"] == "sitemap"
 
-
-@pytest.mark.parametrize("prefix", sorted(SENTENCES))
-def test_body(articles: dict[str, Any], prefix: str) -> None:
-    assert SENTENCES[prefix] in articles[prefix]["text"]
-    assert [p for p in BOILERPLATE if p in articles[prefix]["text"]] == []
 
 
 def test_missing_sitemap_recorded(crawl: tuple[Path, list[str]]) -> None:
