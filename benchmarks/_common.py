@@ -21,6 +21,7 @@ SHARED = ROOT.parent / "shared" / "benchmarks"
 ZYTE = SHARED / "zyte-article-extraction-benchmark"
 LINGUA = SHARED / "lingua-language-testdata" / "sentences"
 WMT21 = SHARED / "wmt21-news-doc-translations" / "docs.jsonl.gz"
+SEMEVAL = SHARED / "semeval2022-task8" / "pairs_with_text.jsonl.gz"
 
 WORD = re.compile(r"\w+")
 SHINGLE = 4

@@ -31,6 +31,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from _common import SEMEVAL, WMT21  # noqa: E402
+
 from monitor import dedup  # noqa: E402
 from monitor.anchors import extract_anchors  # noqa: E402
 from monitor.extraction import content_hash  # noqa: E402
@@ -40,9 +42,7 @@ from monitor.store import Store  # noqa: E402
 
 logger = logging.getLogger(__name__)
 
-BENCH = ROOT.parent / "shared" / "benchmarks"
-WMT = BENCH / "wmt21-news-doc-translations" / "docs.jsonl.gz"
-SEMEVAL = BENCH / "semeval2022-task8" / "pairs_with_text.jsonl.gz"
+WMT = WMT21
 LATIN_CYRILLIC = ("de-fr", "fr-de", "en-is", "is-en", "ru-en")
 
 
