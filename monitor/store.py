@@ -800,13 +800,16 @@ class Store:
         if index is None:
             return
         self._unindex_dedup(article_id)
-        self.db["dedup_urls"].insert_all(
-            [{"key": k, "article_id": article_id} for k in index.url_keys], ignore=True)
-        self.db["dedup_articles"].insert({
-            "article_id": article_id, "language": index.language, "day": index.day,
-            "lead": json.dumps(sorted(index.lead)), "years": json.dumps(sorted(index.years)),
-            "signature": index.signature, "vector": getattr(index, "vector", None),
-            "terms": array("i", getattr(index, "terms", [])).tobytes()})
+        # Plain statements: sqlite-utils' table calls would introspect the schema every time.
+        self.db.conn.executemany(
+            "insert or ignore into dedup_urls (key, article_id) values (?, ?)",
+            [(k, article_id) for k in index.url_keys])
+        self.db.conn.execute(
+            "insert into dedup_articles (article_id, language, day, lead, years, signature, "
+            "vector, terms) values (?, ?, ?, ?, ?, ?, ?, ?)",
+            [article_id, index.language, index.day, json.dumps(sorted(index.lead)),
+             json.dumps(sorted(index.years)), index.signature, getattr(index, "vector", None),
+             array("i", getattr(index, "terms", [])).tobytes()])
         self.db.conn.executemany(
             "insert into dedup_lsh (band, bucket, article_id) values (?, ?, ?)",
             [(b, k, article_id) for b, k in index.buckets])
