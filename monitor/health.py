@@ -98,27 +98,6 @@ def drop_reason(exception: BaseException) -> str:
     return f"{stage}: {NUMBER.sub('N', str(exception))[:80]}"
 
 
-class HealthPipeline:
-    """Item pipeline just before the store, kept for ITEM_PIPELINES compatibility: it passes
-    items through. The store's own outcome (new / updated / unchanged) reaches the run's
-    counters through `record_outcome`, called by StorePipeline, so the stored row is not
-    read a second time to predict it."""
-
-    def __init__(self, crawler: Crawler) -> None:
-        """Keep the crawler."""
-        self.crawler = crawler
-        self.health = health_for(crawler)
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> HealthPipeline:
-        """Build from the crawler."""
-        return cls(crawler)
-
-    def process_item(self, item: Article) -> Article:
-        """Pass the item on."""
-        return item
-
-
 def record_outcome(crawler: Crawler, item: Article, outcome: str) -> None:
     """Note what storing `item` did, for the item_scraped count of its source."""
     health_for(crawler).expected[id(item)] = outcome

@@ -90,7 +90,6 @@ ITEM_PIPELINES = {
     "monitor.pipelines.RelevancePipeline": 300,
     "monitor.pipelines.FactsPipeline": 400,
     "monitor.pipelines.DedupPipeline": 500,
-    "monitor.health.HealthPipeline": 590,
     "monitor.pipelines.StorePipeline": 600,
 }
 

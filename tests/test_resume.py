@@ -25,7 +25,7 @@ from monitor.extraction import content_hash
 pytestmark = pytest.mark.slow
 PAGES = 2000
 KILLS = 5
-PIPELINES = {"monitor.pipelines.ExtractionPipeline": 100, "monitor.health.HealthPipeline": 590,
+PIPELINES = {"monitor.pipelines.ExtractionPipeline": 100,
              "monitor.pipelines.StorePipeline": 600}
 
 
