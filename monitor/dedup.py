@@ -39,6 +39,7 @@ from monitor.anchors import Anchors, extract_anchors, kind_of
 from monitor.extraction import normalise_for_hash
 from monitor.items import Article
 from monitor.profiles import load_profile
+from monitor.similarity import similarity
 from monitor.store import Store
 from monitor.urls import url_keys
 
@@ -52,9 +53,7 @@ MIN_SHINGLES = 5
 TERM_CHARS = 6  # words cut to this many letters: a cheap stem for inflected languages
 TERM_MIN_CHARS = 3
 TERMS_KEPT = 64  # the strongest terms of an article's TF-IDF vector are stored
-LEXICAL_WEIGHT, LEXICAL_POWER = 0.8, 0.7  # similarity = 0.8 cos^0.7 + 0.2 anchors (one language)
 UNSPACED = re.compile("[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")  # kana, CJK: bigrams
-ANCHOR_SATURATION = 40.0  # shared anchor weight at which the anchor similarity stops damping
 
 
 @dataclass(frozen=True)
@@ -265,15 +264,6 @@ def decode_vector(vector: bytes) -> dict[int, float]:
     return dict(zip(ids, weights, strict=True))
 
 
-def similarity(anchor_overlap: float, shared_weight: float, lexical: float | None) -> float:
-    """The continuous same-story score in [0, 1]: anchor overlap damped while little is shared,
-    blended with the word cosine when both reports are in one language (`lexical` not None)."""
-    anchors = anchor_overlap * math.sqrt(min(1.0, shared_weight / ANCHOR_SATURATION))
-    if lexical is None:
-        return anchors
-    return LEXICAL_WEIGHT * max(lexical, 0.0) ** LEXICAL_POWER + (1 - LEXICAL_WEIGHT) * anchors
-
-
 # ----- stages -----
 
 def _by_url(store: Store, article: Article, index: DedupIndex, anchors: Anchors,
@@ -309,13 +299,13 @@ def _by_near_copy(store: Store, article: Article, index: DedupIndex, anchors: An
                      key=lambda pair: (-pair[0], pair[1]))
     similar = [(s, i) for s, i in similar if s >= config.near_copy_threshold]
     sets = store.dedup_anchor_sets([i for _, i in similar])
-    for similarity, matched in similar:
+    for jaccard_score, matched in similar:
         contradictions = find_contradictions(anchors, sets[matched], rows[matched])
         if contradictions:
             logger.debug("near copy %s rejected: %s", matched, contradictions)
             continue
-        return Decision(rows[matched]["cluster_id"], matched, "near_copy", round(similarity, 4),
-                        "copy", {"jaccard": round(similarity, 4),
+        return Decision(rows[matched]["cluster_id"], matched, "near_copy", round(jaccard_score, 4),
+                        "copy", {"jaccard": round(jaccard_score, 4),
                                  "shingle_words": config.shingle_words})
     return None
 
