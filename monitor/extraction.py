@@ -9,12 +9,14 @@ import re
 import unicodedata
 from copy import deepcopy
 from datetime import date, datetime
+from typing import Any
 
 import dateparser
 import trafilatura
 from htmldate import find_date
-from lxml.etree import XPath
+from lxml.etree import Element, XPath
 from lxml.html import HtmlElement, fromstring
+from trafilatura.json_metadata import normalize_authors
 from trafilatura.metadata import (
     examine_meta,
     extract_author,
@@ -23,7 +25,7 @@ from trafilatura.metadata import (
     extract_url,
 )
 from trafilatura.settings import Document
-from trafilatura.utils import load_html
+from trafilatura.utils import load_html, trim
 
 from monitor.items import Article
 
@@ -47,6 +49,19 @@ WORD = re.compile(r"\w+")
 # schema.org microdata: the element a page itself marks as the article's body.
 DECLARED_BODY = XPath('//*[@itemprop="articleBody"]')
 DECLARED_BODY_MIN_CHARS = 200
+# The regular expressions of trafilatura.xpaths' author XPaths (EXSLT re:test is Python's
+# re.search), applied in Python by page_author.
+DISCARD_ID = re.compile("^comments|comment-?list|ProductReviews")
+DISCARD_CLASS = re.compile("^[Cc]omments|commentlist|comments-list|sidebar|is-hidden|quote"
+                           "|embedly-instagram|article-(?:share|support)|print|category"
+                           "|meta-date|meta-reviewer")
+AUTHOR_CLASS_0 = re.compile("author-?name|AuthorName|authorName")
+AUTHOR_ID_1 = re.compile("author|zuozhe|bianji|xiaobian")
+AUTHOR_CLASS_1 = re.compile("author|channel-name|zuozhe|bianji|xiaobian|submitted-by|posted-by"
+                            "|journalist-name")
+AUTHOR_ID_2 = re.compile("[Aa]uthor")
+AUTHOR_CLASS_2 = re.compile("[Aa]uthor|screenname|writer|[Bb]yline")
+AUTHOR_MAX_CHARS = 120
 # A fast extraction shorter than this is retried with trafilatura's fallback extractors.
 FALLBACK_BELOW_CHARS = 500
 
@@ -158,10 +173,71 @@ def page_metadata(tree: HtmlElement, url: str | None) -> Document:
     except (ValueError, TypeError, AttributeError, KeyError) as exc:
         logger.debug("JSON-LD metadata failed: %s", exc)
     meta.title = meta.title or extract_title(tree)
-    meta.author = meta.author or extract_author(tree)
+    meta.author = meta.author or page_author(tree)
     meta.url = meta.url or extract_url(tree, url)
     meta.clean_and_trim()
     return meta
+
+
+def page_author(tree: HtmlElement) -> str | None:
+    """trafilatura's `extract_author`, in one pass over the page instead of a copy and six XPaths.
+
+    Same candidates in the same order (see `author_ranks`), outside the same pruned sections; a
+    candidate with a pruned section inside it goes back to trafilatura, whose pruning moves
+    text around. The XPath version costs ~10 ms a page, most of the metadata's cost.
+    """
+    pruned: set[HtmlElement] = set()
+    ranked: list[list[HtmlElement]] = [[], [], []]
+    for element in tree.iter(Element):
+        tag, attrib = element.tag, element.attrib
+        if not attrib and tag not in ("time", "figure", "author") or element in pruned:
+            continue
+        if author_discarded(tag, attrib):
+            pruned.update(element.iter())
+            continue
+        for rank in author_ranks(tag, attrib):
+            ranked[rank].append(element)
+    for candidates in ranked:
+        for element in candidates:
+            if pruned and any(inner in pruned for inner in element.iter()):
+                return extract_author(tree)
+            content = trim(" ".join(element.itertext()))
+            if content and 2 < len(content) < AUTHOR_MAX_CHARS:
+                return normalize_authors(None, content)
+    return None
+
+
+def author_discarded(tag: str, attrib: Any) -> bool:
+    """trafilatura.xpaths.AUTHOR_DISCARD_XPATHS for one element (comments, sidebars, dates)."""
+    if tag in ("time", "figure"):
+        return True
+    if tag not in ("a", "div", "section", "span"):
+        return False
+    ident, cls = attrib.get("id", ""), attrib.get("class", "")
+    return (ident == "comments" or cls in ("comments", "title", "date")
+            or DISCARD_ID.search(ident) is not None or DISCARD_CLASS.search(cls) is not None
+            or "Figure" in attrib.get("data-component", ""))
+
+
+def author_ranks(tag: str, attrib: Any) -> list[int]:
+    """Which of trafilatura.xpaths.AUTHOR_XPATHS (0 specific .. 2 last resort) match."""
+    ident, cls = attrib.get("id", ""), attrib.get("class", "")
+    itemprop = attrib.get("itemprop", "")
+    ranks = []
+    if tag == "author" or tag in ("a", "address", "div", "link", "p", "span", "strong") and (
+            attrib.get("rel") == "author" or ident == "author" or cls == "author"
+            or itemprop == "author name"
+            or attrib.get("data-testid") in ("AuthorCard", "AuthorURL")
+            or AUTHOR_CLASS_0.search(cls) is not None):
+        ranks.append(0)
+    if tag in ("a", "div", "h3", "h4", "p", "span") and (
+            cls in ("byline", "username", "byl", "BBL") or "author" in itemprop
+            or AUTHOR_ID_1.search(ident) is not None or AUTHOR_CLASS_1.search(cls) is not None):
+        ranks.append(1)
+    if ("Byline" in attrib.get("data-component", "") or "author" in itemprop
+            or AUTHOR_ID_2.search(ident) is not None or AUTHOR_CLASS_2.search(cls) is not None):
+        ranks.append(2)
+    return ranks
 
 
 def html_date(html: str | HtmlElement, url: str | None = None) -> tuple[str | None, str | None]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 from conftest import seed_path
+from lxml.html import fromstring
+from trafilatura.metadata import extract_author
 
 from monitor.extraction import (
     ExtractionError,
@@ -12,6 +14,7 @@ from monitor.extraction import (
     find_text_date,
     html_date,
     opening_sentence,
+    page_author,
 )
 from monitor.items import Article
 
@@ -176,3 +179,36 @@ def test_written_january_first_is_kept() -> None:
     from monitor.extraction import year_only_guess
     assert not year_only_guess("2024-01-01", "<p>Published January 1, 2024</p>")
     assert year_only_guess("2024-01-01", "<p>In 2024 the agency said</p>")
+
+
+# Bylines in the shapes trafilatura's author expressions look for, each with the author we read
+# off the markup; some sit next to a decoy that trafilatura prunes (comments, sidebars, dates).
+BYLINES = {
+    "rel": ('<p>Shared by <a rel="author" href="/staff/ana">Ana Ruiz</a></p>', "Ana Ruiz"),
+    "author tag": ("<author>Luis Ortega</author>", "Luis Ortega"),
+    "class name": ('<span class="c-authorName">Marie Dubois</span>', "Marie Dubois"),
+    "byline": ('<div class="byline">Tom Baker</div>', "Tom Baker"),
+    "itemprop": ('<h4 itemprop="author">Greta Vogel</h4>', "Greta Vogel"),
+    "last resort": ('<em class="writer">Paolo Conti</em>', "Paolo Conti"),
+    "comments first": ('<div id="comments"><span class="author">Troll Account</span></div>'
+                       '<span class="author">Nadia Haddad</span>', "Nadia Haddad"),
+    "sidebar first": ('<div class="widget sidebar"><p class="author">Other Writer</p></div>'
+                      '<p class="author-name">Kim Lee</p>', "Kim Lee"),
+    "specific beats generic": ('<div class="byline">Desk Editor</div>'
+                               '<span class="author">Rosa Parra</span>', "Rosa Parra"),
+    "pruned date inside": ('<p class="author">Jan Novak <time>12 May 2024</time></p>', "Jan Novak"),
+    "none": ("<p>No byline on this page.</p>", None),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BYLINES))
+def test_page_author_reads_bylines(case: str) -> None:
+    markup, expected = BYLINES[case]
+    tree = fromstring(f"<html><body>{markup}<p>{PARA.format(n=5)}</p></body></html>")
+    assert page_author(tree) == expected
+
+
+@pytest.mark.parametrize("case", sorted(BYLINES))
+def test_page_author_agrees_with_trafilatura(case: str) -> None:
+    tree = fromstring(f"<html><body>{BYLINES[case][0]}<p>{PARA.format(n=5)}</p></body></html>")
+    assert page_author(tree) == extract_author(tree)
