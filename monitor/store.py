@@ -7,7 +7,7 @@ import logging
 import sqlite3
 from array import array
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -228,6 +228,40 @@ def m012_dedup_terms(db: sqlite_utils.Database) -> None:
     db["dedup_articles"].add_column("vector", bytes)
 
 
+# Dedup document frequencies and the article count are added up in memory and written every
+# this many articles (and when the store closes), not with each article: they touch a few
+# hundred scattered rows per article. A crawl killed in between loses only those increments.
+DEDUP_STATS_BATCH = 64
+
+
+@dataclass
+class PendingStats:
+    """Dedup statistics not yet written: article count and document-frequency deltas."""
+
+    articles: int = 0
+    df: dict[str | int, int] = field(default_factory=dict)
+
+    def count(self, anchors: list[str], terms: list[int], delta: int) -> None:
+        """Count (delta +1) or uncount (-1) one article's anchors and terms."""
+        self.articles += delta
+        df = self.df
+        for key in (*anchors, *terms):
+            df[key] = df.get(key, 0) + delta
+
+    def added(self, stored: dict[Any, int], keys: list[Any]) -> dict[Any, int]:
+        """Stored document frequencies of `keys` with the pending deltas added (0s dropped)."""
+        df = self.df
+        if not df:
+            return stored
+        found = {k: stored.get(k, 0) + df.get(k, 0) for k in keys}
+        return {k: n for k, n in found.items() if n > 0}
+
+    def clear(self) -> None:
+        """Forget what has been written."""
+        self.articles = 0
+        self.df.clear()
+
+
 @dataclass
 class SaveResult:
     """What storing one article did."""
@@ -248,10 +282,14 @@ class Store:
         self.db.execute("PRAGMA busy_timeout = 30000")
         self.db.enable_wal()
         self.db.execute("PRAGMA synchronous = NORMAL")
+        self._pending_stats = PendingStats()
         migrations.apply(self.db)
 
     def close(self) -> None:
-        """Close the connection."""
+        """Write the pending dedup statistics, then close the connection."""
+        if self._pending_stats.articles or self._pending_stats.df:
+            with self.db.atomic():
+                self._flush_dedup_stats()
         self.db.close()
 
     # ----- articles -----
@@ -444,6 +482,7 @@ class Store:
         """A Store over an open connection (Datasette's), bringing the schema up to date."""
         store = cls.__new__(cls)
         store.db = sqlite_utils.Database(conn)
+        store._pending_stats = PendingStats()
         store.path = Path(store.db.execute("pragma database_list").fetchone()[2] or ":memory:")
         if migrate:
             migrations.apply(store.db)
@@ -743,7 +782,7 @@ class Store:
     def dedup_document_count(self) -> int:
         """How many articles the dedup index holds."""
         rows = list(self.db.execute("select value from dedup_meta where key = 'articles'"))
-        return rows[0][0] if rows else 0
+        return (rows[0][0] if rows else 0) + self._pending_stats.articles
 
     def dedup_anchor_df(self, anchors: list[str]) -> dict[str, int]:
         """How many indexed articles hold each anchor (absent: 0)."""
@@ -753,7 +792,7 @@ class Store:
             found.update(self.db.execute(
                 f"select anchor, df from dedup_anchor_df where anchor in "
                 f"({','.join('?' * len(chunk))})", chunk).fetchall())
-        return found
+        return self._pending_stats.added(found, anchors)
 
     def dedup_anchor_postings(self, anchors: list[str], day: int | None, window: int,
                               limit: int) -> list[tuple[str, int]]:
@@ -782,17 +821,17 @@ class Store:
             found.update(self.db.execute(
                 f"select term, df from dedup_term_df where term in "
                 f"({','.join('?' * len(chunk))})", chunk).fetchall())
-        return found
+        return self._pending_stats.added(found, terms)
 
     def dedup_anchor_sets(self, ids: list[int]) -> dict[int, dict[str, int]]:
         """Each article's anchors with their current document frequency."""
         found: dict[int, dict[str, int]] = {i: {} for i in ids}
         if ids:
             for article_id, anchor, df in self.db.execute(
-                    "select a.article_id, a.anchor, coalesce(d.df, 1) from dedup_anchors a "
+                    "select a.article_id, a.anchor, coalesce(d.df, 0) from dedup_anchors a "
                     "left join dedup_anchor_df d on d.anchor = a.anchor where a.article_id in "
                     f"({','.join('?' * len(ids))})", ids):
-                found[article_id][anchor] = df
+                found[article_id][anchor] = max(1, df + self._pending_stats.df.get(anchor, 0))
         return found
 
     def index_dedup(self, article_id: int, index: Any) -> None:
@@ -816,14 +855,9 @@ class Store:
         self.db.conn.executemany(
             "insert into dedup_anchors (anchor, day, article_id) values (?, ?, ?)",
             [(a, index.day, article_id) for a in index.anchors])
-        self.db.conn.executemany(
-            "insert into dedup_anchor_df (anchor, df) values (?, 1) "
-            "on conflict(anchor) do update set df = df + 1", [(a,) for a in index.anchors])
-        self.db.conn.executemany(
-            "insert into dedup_term_df (term, df) values (?, 1) "
-            "on conflict(term) do update set df = df + 1",
-            [(t,) for t in getattr(index, "terms", [])])
-        self._count_dedup_documents(+1)
+        self._pending_stats.count(index.anchors, getattr(index, "terms", []), +1)
+        if self._pending_stats.articles >= DEDUP_STATS_BATCH:
+            self._flush_dedup_stats()
 
     def _unindex_dedup(self, article_id: int) -> None:
         """Remove an article's dedup rows, decrementing its anchors' counts."""
@@ -833,17 +867,29 @@ class Store:
             return
         terms = array("i")
         terms.frombytes(rows[0][0] or b"")
-        self.db.conn.executemany("update dedup_term_df set df = df - 1 where term = ?",
-                                 [(t,) for t in terms])
-        self.db.execute(
-            "update dedup_anchor_df set df = df - 1 where anchor in "
-            "(select anchor from dedup_anchors where article_id = ?)", [article_id])
+        anchors = [r[0] for r in self.db.execute(
+            "select anchor from dedup_anchors where article_id = ?", [article_id])]
+        self._pending_stats.count(anchors, list(terms), -1)
         for table in ("dedup_urls", "dedup_articles", "dedup_lsh", "dedup_anchors"):
             self.db.execute(f"delete from {table} where article_id = ?", [article_id])
-        self._count_dedup_documents(-1)
+
+    def _flush_dedup_stats(self) -> None:
+        """Add the pending document frequencies and article count to their tables (inside the
+        caller's transaction)."""
+        pending = self._pending_stats
+        self.db.conn.executemany(
+            "insert into dedup_anchor_df (anchor, df) values (?, ?) "
+            "on conflict(anchor) do update set df = df + excluded.df",
+            sorted((k, n) for k, n in pending.df.items() if isinstance(k, str) and n))
+        self.db.conn.executemany(
+            "insert into dedup_term_df (term, df) values (?, ?) "
+            "on conflict(term) do update set df = df + excluded.df",
+            sorted((k, n) for k, n in pending.df.items() if isinstance(k, int) and n))
+        self._count_dedup_documents(pending.articles)
+        pending.clear()
 
     def _count_dedup_documents(self, delta: int) -> None:
         """Keep the indexed-article count (the N of the anchors' IDF)."""
         self.db.execute(
             "insert into dedup_meta (key, value) values ('articles', ?) "
-            "on conflict(key) do update set value = value + ?", [max(delta, 0), delta])
+            "on conflict(key) do update set value = value + excluded.value", [delta])

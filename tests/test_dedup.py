@@ -207,6 +207,32 @@ def test_updated_article_keeps_its_cluster_and_index(store: Store) -> None:
     assert store.dedup_document_count() == 2
 
 
+def test_statistics_written_in_batches_read_the_same(tmp_db: Path) -> None:
+    store = Store(tmp_db)
+    ingest(store, make("https://a.test/en", REPORT_EN))
+    ingest(store, make("https://b.test/27", OTHER_STORY))
+    # before any batch is written, reads count both articles: "tulsa" is in both, "41" in one
+    live = (store.dedup_document_count(), store.dedup_anchor_df(["p:tulsa", "n:41", "n:27"]))
+    assert live == (2, {"p:tulsa": 2, "n:41": 1, "n:27": 1})
+    unwritten = store.db.execute("select count(*) from dedup_anchor_df").fetchone()[0]
+    store.close()
+    reopened = Store(tmp_db)
+    assert (reopened.dedup_document_count(),
+            reopened.dedup_anchor_df(["p:tulsa", "n:41", "n:27"])) == live
+    reopened.close()
+    assert unwritten == 0
+
+
+def test_statistics_are_written_every_batch(store: Store) -> None:
+    from monitor.store import DEDUP_STATS_BATCH
+    for i in range(DEDUP_STATS_BATCH):
+        ingest(store, make(f"https://a.test/{i}", REPORT_EN.replace("41", str(100 + i))))
+    written = store.db.execute("select value from dedup_meta where key = 'articles'").fetchone()
+    assert written == (DEDUP_STATS_BATCH,)
+    assert store.db.execute("select df from dedup_anchor_df where anchor = 'p:tulsa'"
+                            ).fetchone() == (DEDUP_STATS_BATCH,)
+
+
 # ----- anchors -----
 
 def test_number_words_and_dates_through_the_profile() -> None:
