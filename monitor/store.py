@@ -262,6 +262,42 @@ class PendingStats:
         self.df.clear()
 
 
+CLUSTER_MEMBERS = (
+    "select id, url, title, published, language, source, relation, "
+    "(select method from matches m where m.article_id = a.id order by m.id desc limit 1) method, "
+    "(select matched_id from matches m where m.article_id = a.id order by m.id desc limit 1) "
+    "matched_id from articles a where cluster_id = ? order by coalesce(published, '9999'), id")
+COPY_METHODS = ("url", "exact", "near_copy")
+
+
+def relations_to(representative: dict[str, Any],
+                 members: list[dict[str, Any]]) -> dict[int, str]:
+    """Each member's relation to the representative: `original` (itself), `translation`
+    (another language), `copy` (joined as a copy of the representative or of one of its
+    copies), else `rewrite`."""
+    by_id = {m["id"]: m for m in members}
+    relations = {representative["id"]: "original"}
+
+    def relation(member: dict[str, Any], seen: frozenset[int]) -> str:
+        """The relation of one member, following its match to the representative."""
+        if member["id"] in relations:
+            return relations[member["id"]]
+        if member["language"] != representative["language"]:
+            found = "translation"
+        elif member["method"] in COPY_METHODS and member["matched_id"] in by_id \
+                and member["matched_id"] not in seen:
+            source = relation(by_id[member["matched_id"]], seen | {member["id"]})
+            found = "copy" if source in ("original", "copy") else "rewrite"
+        else:
+            found = "rewrite"
+        relations[member["id"]] = found
+        return found
+
+    for member in members:
+        relation(member, frozenset())
+    return relations
+
+
 @dataclass
 class SaveResult:
     """What storing one article did."""
@@ -375,10 +411,9 @@ class Store:
     # ----- clusters -----
 
     def refresh_cluster(self, cluster_id: int) -> None:
-        """Recompute a cluster's size, languages, first date, title and representative."""
-        cursor = self.db.execute(
-            "select id, url, title, published, language, source, relation from articles "
-            "where cluster_id = ? order by coalesce(published, '9999'), id", [cluster_id])
+        """Recompute a cluster's size, languages, first date, title and representative, and
+        each member's relation to that representative."""
+        cursor = self.db.execute(CLUSTER_MEMBERS, [cluster_id])
         names = [c[0] for c in cursor.description]
         members = [dict(zip(names, row, strict=True)) for row in cursor]
         if not members:
@@ -396,6 +431,11 @@ class Store:
             [representative["id"], len(members),
              ",".join(sorted({m["language"] for m in members})),
              min(dates) if dates else None, representative["title"], now_iso(), cluster_id])
+        relations = relations_to(representative, members)
+        self.db.conn.executemany(
+            "update articles set relation = ? where id = ?",
+            [(relation, m["id"]) for m in members
+             if (relation := relations[m["id"]]) != m["relation"]])
 
     @staticmethod
     def _representative(

@@ -48,3 +48,41 @@ def test_official_report_is_the_representative(tmp_path) -> None:
     cluster = store.db["clusters"].get(first.cluster_id)
     assert cluster["representative_id"] == second.article_id
     assert cluster["title"] == "Press release" and cluster["first_published"] == "2021-07-21"
+    relations = dict(store.db.execute("select url, relation from articles").fetchall())
+    assert relations == {agency.url: "original", tv.url: "rewrite"}
+
+
+def test_relations_follow_the_representative(tmp_path) -> None:
+    from monitor.dedup import Decision
+    from monitor.items import Article
+    from monitor.store import Store
+
+    store = Store(tmp_path / "monitor.db")
+    saved: dict[str, int] = {}
+
+    def save(name: str, language: str, published: str, joins: str | None = None,
+             method: str = "story", host: str = "news.example.com") -> None:
+        article = Article(url=f"https://{host}/{name}", source="t", title=name, text=name,
+                          published=published, language=language, content_hash=name)
+        if joins:
+            cluster = store.db["articles"].get(saved[joins])["cluster_id"]
+            article.dedup = Decision(cluster_id=cluster, matched_id=saved[joins], method=method,
+                                     score=0.9, relation="copy")
+        saved[name] = store.save_article(article).article_id
+
+    save("en-report", "en", "2024-05-02")
+    save("fr-translation", "fr", "2024-05-03", joins="en-report")
+    save("fr-copy", "fr", "2024-05-03", joins="fr-translation", method="near_copy")
+    save("en-copy", "en", "2024-05-04", joins="en-report", method="exact")
+    save("en-copy-of-copy", "en", "2024-05-04", joins="en-copy", method="near_copy")
+    save("en-from-french", "en", "2024-05-05", joins="fr-translation", method="near_copy")
+    expected = {"en-report": "original", "fr-translation": "translation", "fr-copy": "translation",
+                "en-copy": "copy", "en-copy-of-copy": "copy", "en-from-french": "rewrite"}
+    relations = {row["title"]: row["relation"] for row in store.db["articles"].rows}
+    assert relations == expected
+    # the agency's release arrives later and becomes the representative: same language, a
+    # story match, so the station's report is now its rewrite; its copies follow it
+    save("agency-release", "en", "2024-05-06", joins="en-report", host="www.ice.gov")
+    relations = {row["title"]: row["relation"] for row in store.db["articles"].rows}
+    assert relations == {**expected, "agency-release": "original", "en-report": "rewrite",
+                         "en-copy": "rewrite", "en-copy-of-copy": "rewrite"}
