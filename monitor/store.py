@@ -328,6 +328,13 @@ class Store:
                 self._flush_dedup_stats()
         self.db.close()
 
+    def _rows(self, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+        """Rows as dicts, for reads in the per-article path (sqlite-utils' query() wraps each
+        statement in a savepoint)."""
+        cursor = self.db.execute(sql, params)
+        names = [c[0] for c in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor]
+
     # ----- articles -----
 
     def article_by_url(self, url: str) -> dict[str, Any] | None:
@@ -786,17 +793,17 @@ class Store:
         """The earliest stored article under one of these canonical URL keys."""
         if not keys:
             return None
-        rows = list(self.db.query(
+        rows = self._rows(
             "select a.id, a.cluster_id from dedup_urls u join articles a on a.id = u.article_id "
             f"where u.key in ({','.join('?' * len(keys))}) and a.cluster_id is not null "
-            "order by a.id limit 1", keys))
+            "order by a.id limit 1", keys)
         return rows[0] if rows else None
 
     def dedup_hash_match(self, content_hash: str | None) -> dict[str, Any] | None:
         """The earliest stored article with this normalised-text hash."""
-        rows = list(self.db.query(
+        rows = self._rows(
             "select id, cluster_id from articles where content_hash = ? and cluster_id is not "
-            "null order by id limit 1", [content_hash]))
+            "null order by id limit 1", [content_hash])
         return rows[0] if content_hash and rows else None
 
     def dedup_lsh_candidates(self, buckets: list[tuple[int, int]], limit: int) -> list[int]:
@@ -814,7 +821,7 @@ class Store:
         """The dedup rows (language, day, lead counts, years, signature) with the cluster."""
         if not ids:
             return {}
-        rows = self.db.query(
+        rows = self._rows(
             "select d.*, a.cluster_id from dedup_articles d join articles a on a.id = "
             f"d.article_id where d.article_id in ({','.join('?' * len(ids))})", ids)
         return {r["article_id"]: r for r in rows if r["cluster_id"] is not None}
