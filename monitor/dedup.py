@@ -12,8 +12,9 @@ Stages, cheapest first; the first that matches decides:
    reports in the same language may also join on the cosine of their TF-IDF word vectors
    (document frequencies kept in SQLite), when nothing contradicts.
 
-`similarity` is the continuous same-story score (anchors, and words for one language), also
-below the join threshold: the score correlated with human ratings.
+`monitor.similarity` gives the continuous same-story score (the saturated word cosine in one
+language or across two, anchors where they say more), also below the join threshold: the score
+correlated with human ratings and recorded in the evidence.
 """
 
 from __future__ import annotations
@@ -346,14 +347,14 @@ def same_language(a: str | None, b: str | None) -> bool:
 def lexical_score(index: DedupIndex, row: dict[str, Any], evidence: dict[str, Any],
                   config: DedupConfig) -> float:
     """A same-language candidate's word cosine, as a story score: above the lexical threshold
-    it maps onto [story threshold, 1]; 0 when it contradicts or is in another language."""
-    if not same_language(row["language"], index.language) or not row.get("vector"):
-        return 0.0
-    lexical = cosine(index.vector, row["vector"])
+    it maps onto [story threshold, 1]; 0 when it contradicts or is in another language.
+    Records the cosine and the continuous similarity (any two languages) in the evidence."""
+    same = same_language(row["language"], index.language)
+    lexical = cosine(index.vector, row.get("vector"))
     evidence["cosine"] = round(lexical, 4)
     evidence["similarity"] = round(similarity(evidence["overlap"], evidence["shared_weight"],
-                                              lexical), 4)
-    if evidence["contradictions"] or lexical < config.lexical_threshold:
+                                              lexical, same_language=same), 4)
+    if not same or evidence["contradictions"] or lexical < config.lexical_threshold:
         return 0.0
     span = (lexical - config.lexical_threshold) / (1 - config.lexical_threshold or 1.0)
     return config.story_threshold + (1 - config.story_threshold) * span

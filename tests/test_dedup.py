@@ -331,12 +331,13 @@ def test_cosine_of_term_vectors() -> None:
     assert cosine(one, None) == 0.0
 
 
-def test_similarity_blends_words_only_within_one_language() -> None:
+def test_similarity_saturates_words_and_falls_back_on_anchors() -> None:
     from monitor.dedup import similarity
-    assert similarity(0.5, 10.0, None) == pytest.approx(0.25)  # 0.5 * sqrt(10 / 40)
-    assert similarity(1.0, 80.0, None) == pytest.approx(1.0)
-    assert similarity(0.0, 0.0, 1.0) == pytest.approx(0.8)
-    assert similarity(1.0, 40.0, 1.0) == pytest.approx(1.0)
+    assert similarity(0.0, 0.0, 0.35) == pytest.approx(1.0)  # cosine 0.35 saturates in one language
+    assert similarity(0.0, 0.0, 0.175) == pytest.approx(0.5)
+    assert similarity(0.0, 0.0, 0.1, same_language=False) == pytest.approx(0.5)  # 0.1 / 0.2
+    assert similarity(1.0, 80.0, 0.0) == pytest.approx(0.5)  # anchors alone: at most half
+    assert similarity(0.5, 20.0, 0.0) == pytest.approx(0.125)  # 0.5 * 0.5 * sqrt(20 / 80)
 
 
 def test_same_language_rewrite_joins_on_words(store: Store) -> None:
