@@ -8,6 +8,7 @@ short stem so that inflected (Cyrillic) and transliterated spellings meet.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import unicodedata
@@ -28,14 +29,38 @@ YEAR_MIN, YEAR_MAX = 1900, 2099
 LEAD_CHARS = 400
 TITLE_MAX_WORDS = 6
 
-DIGITS = re.compile(r"(?<![\d.,])\d{1,3}(?:[,.\u00a0\u202f ’']\d{3})+(?:[.,]\d+)?(?!\d|[.,]\d)"
-                    r"|(?<![\d.,])\d+(?:[.,]\d+)?(?!\d|[.,]\d)")
-WORD = re.compile(r"[^\W\d_](?:[^\W\d_]|['’\-](?=[^\W\d_]))*")
-SENTENCE_BREAK = re.compile(r"[.!?…:;]\s+|\n+|[•·▪\-–—]\s|[“«„\"]\s*")
-ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+# The regexes below open with a character class where they can, so that the regex engine skips
+# ahead to it instead of trying every position; the look-behinds that follow it test the
+# character before the match.
+# A digit group not preceded by a digit, `.` or `,`: `1,234,567.8` (grouped) or `36,2` / `78`.
+DIGITS = re.compile(r"\d(?<![\d.,]\d)(?:\d{0,2}(?:[,.\u00a0\u202f ’']\d{3})+(?:[.,]\d+)?"
+                    r"(?!\d|[.,]\d)|\d*(?:[.,]\d+)?(?!\d|[.,]\d))")
+# Letters, joined by ' ’ - when a letter follows (`Naval'nogo`, `Jean-Paul`).
+WORD = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*")
+# `. `, a newline run, a list bullet or dash and a space, an opening quote: the first character
+# decides which; the look-behind then reads it again.
+SENTENCE_BREAK = re.compile(r"[.!?…:;\n•·▪\-–—“«„\"](?:(?<=[.!?…:;])\s+|(?<=\n)\n*"
+                            r"|(?<=[•·▪\-–—])\s|(?<=[“«„\"])\s*)")
+# `(?<!\w\d)` after the first digit is `\b` before it
+ISO_DATE = re.compile(r"(\d(?<!\w\d)\d{3})-(\d{2})-(\d{2})\b")
 NAME_GAP = re.compile(r"[ \t\u00a0]+(?:[A-Z]\.[ \t\u00a0]*)*|-")
 QUOTED = re.compile(r"[“«„\"]\s*([^“”«»„\"\n]{2,80}?)\s*[”»“\"]")
 ORDINAL = r"(?:er|re|e|st|nd|rd|th|º|°|\.)?"
+YEAR_PREFIX = re.compile(r"\d{4}")
+DIGIT_SEPARATORS = re.compile(r"[,.\u00a0\u202f ’']")
+NOT_ASCII_LOWER = re.compile(r"[^a-z]")
+REPEATS = re.compile(r"(.)\1+")
+STEM_CACHE = 1 << 16
+# Letters that are never upper case (ASCII, Latin-1, Greek and Cyrillic lower case; Arabic,
+# kana, CJK and Hangul are uncased): a word starting with one is never a name.
+NEVER_UPPER = ("a-z\u00df-\u00f6\u00f8-\u00ff\u03ac-\u03ce\u0430-\u045f\u0600-\u06ff"
+               "\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7a3")
+# The WORD matches that may be names: same spans as WORD.finditer, found by a first-character
+# scan (the class comes first, so the regex engine skips to it); the look-behinds say the
+# letter does not continue a word (after a letter, or after a letter and ' ’ -).
+NAME_CANDIDATE = re.compile(rf"[^\W\d_{NEVER_UPPER}](?<![^\W\d_][^\W\d_])"
+                            rf"(?<![^\W\d_]['’\-][^\W\d_])"
+                            r"[^\W\d_]*(?:['’\-][^\W\d_]+)*")
 
 
 @dataclass
@@ -61,18 +86,24 @@ def fold(text: str) -> str:
     return anyascii(unicodedata.normalize("NFC", text)).lower()
 
 
+@functools.lru_cache(maxsize=STEM_CACHE)
 def stem(word: str) -> str:
     """A short spelling-tolerant key for a name token (Naval'nogo ~ Navalny ~ navalnyi)."""
-    letters = re.sub(r"[^a-z]", "", fold(word))
+    letters = NOT_ASCII_LOWER.sub("", fold(word))
     letters = letters.replace("x", "ks").replace("ph", "f").replace("ck", "k")
-    letters = letters.translate(str.maketrans("yjw", "iiv"))
-    letters = re.sub(r"(.)\1+", r"\1", letters)
+    letters = letters.replace("y", "i").replace("j", "i").replace("w", "v")
+    letters = REPEATS.sub(_first_group, letters)  # a function: a `\1` template costs more
     return letters[:STEM_CHARS]
+
+
+def _first_group(match: re.Match[str]) -> str:
+    """The first group of `match`."""
+    return match.group(1)
 
 
 def parse_digits(token: str) -> float | None:
     """The value of a digit group: `12,114` / `12.114` / `12 114` -> 12114, `36,2` -> 36.2."""
-    parts = re.split(r"[,.\u00a0\u202f ’']", token)
+    parts = DIGIT_SEPARATORS.split(token)
     if len(parts) == 1:
         return float(parts[0])
     if all(len(p) == 3 for p in parts[1:]):
@@ -123,12 +154,18 @@ def add_numbers(anchors: Anchors, text: str, profile: Profile,
 
 def month_pattern(profile: Profile) -> re.Pattern[str] | None:
     """A regex matching a day next to one of the profile's month names."""
-    if not profile.months:
-        return None
-    names = "|".join(sorted((re.escape(m) for m in profile.months), key=len, reverse=True))
+    return _month_regex(tuple(profile.months)) if profile.months else None
+
+
+@functools.lru_cache(maxsize=64)
+def _month_regex(months: tuple[str, ...]) -> re.Pattern[str]:
+    """The month regex for these month names (compiled once per profile)."""
+    names = "|".join(sorted((re.escape(m) for m in months), key=len, reverse=True))
+    initials = "".join(sorted({re.escape(m[0]) for m in months}))
+    # The look-ahead on the initial only spares the engine trying every name at every word.
     return re.compile(
         rf"\b(\d{{1,2}}){ORDINAL}\s+(?:\w{{1,3}}\s+)?({names})\b"
-        rf"|\b({names})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b",
+        rf"|\b(?=[{initials}])({names})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b",
         re.IGNORECASE,
     )
 
@@ -167,13 +204,17 @@ def is_name(word: str, start: int, lower_words: set[str], starts: set[int]) -> b
 
 
 def name_runs(text: str) -> list[list[str]]:
-    """Runs of adjacent name words on one line (initials such as `P.` are skipped)."""
-    lower_words = {w.group(0).lower() for w in WORD.finditer(text) if w.group(0)[0].islower()}
+    """Runs of adjacent name words on one line (initials such as `P.` are skipped).
+
+    Only the words that may be names are visited (NAME_CANDIDATE): a lower-case word between
+    two names breaks their run all the same, as NAME_GAP refuses the gap that holds it.
+    """
+    lower_words = {w.lower() for w in WORD.findall(text) if w[0].islower()}
     starts = sentence_starts(text)
     runs: list[list[str]] = []
     current: list[str] = []
     last_end = 0
-    for match in WORD.finditer(text):
+    for match in NAME_CANDIDATE.finditer(text):
         word = match.group(0)
         if len(word) == 1 and word.isupper() and text[match.end():match.end() + 1] == ".":
             continue
@@ -198,11 +239,12 @@ def add_names(anchors: Anchors, text: str) -> None:
     for run in name_runs(text):
         stems = [stem(w) for w in run]
         for word, key in zip(run, stems, strict=True):
-            if len(key) >= 2:
+            if len(key) >= 2 and f"p:{key}" not in anchors.keys:  # transliterate new keys only
                 anchors.add(f"p:{key}", anyascii(word))
         for i in range(len(run) - 1):
-            if len(stems[i]) >= 2 and len(stems[i + 1]) >= 2:
-                anchors.add(f"b:{stems[i]}_{stems[i + 1]}", anyascii(f"{run[i]} {run[i + 1]}"))
+            pair = f"b:{stems[i]}_{stems[i + 1]}"
+            if len(stems[i]) >= 2 and len(stems[i + 1]) >= 2 and pair not in anchors.keys:
+                anchors.add(pair, anyascii(f"{run[i]} {run[i + 1]}"))
 
 
 def add_titles(anchors: Anchors, text: str) -> None:
@@ -222,6 +264,6 @@ def extract_anchors(text: str, title: str | None, profile: Profile,
     add_numbers(anchors, body, profile, add_dates(anchors, body, profile))
     add_names(anchors, body)
     add_titles(anchors, body)
-    if published and re.match(r"\d{4}", published):
+    if published and YEAR_PREFIX.match(published):
         anchors.years.add(int(published[:4]))
     return anchors

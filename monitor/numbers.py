@@ -22,6 +22,7 @@ that are not whole numbers ("36.2") are skipped unless a scale word follows ("36
 
 from __future__ import annotations
 
+import bisect
 import logging
 import re
 from dataclasses import dataclass, field
@@ -33,9 +34,13 @@ logger = logging.getLogger(__name__)
 
 LETTERS = re.compile(r"[^\W\d_]+")
 GLUE = re.compile(r"[\s\-\u2010\u2011]+")  # what may stand between two parts of one number
-CHAIN = re.compile(r"\d+(?:[-/.:]\d+){2,}|\d{3,}-\d{3,}|\b\d{1,2}:\d{2}\b")
+# Regexes open with `\d` so that the regex engine skips ahead to a digit; look-behinds after it
+# test the character before the number (`(?<!\w\d)` after the first digit is `\b` before it).
+CHAIN = re.compile(r"\d(?:\d*(?:[-/.:]\d+){2,}|\d{2,}-\d{3,}|(?<!\w\d)\d?:\d{2}\b)")
+NON_DIGITS = re.compile(r"\D")
 SCALE_WORD = re.compile(r"[ \u00a0]+([^\W\d_]+)")
 MAX_COMPOUND_CHARS = 60
+COMPOUND_CACHE = 1 << 14  # words remembered per lexicon as compound numbers or not
 
 
 @dataclass(frozen=True)
@@ -82,6 +87,8 @@ class Lexicon:
     multipliers: frozenset[str]
     joiners: frozenset[str]
     pieces: dict[str, int] = field(default_factory=dict)
+    openers: frozenset[str] = frozenset()  # words that may begin a number (besides compounds)
+    compounds: dict[str, int | None] = field(default_factory=dict)  # _compound_value, cached
 
 
 _LEXICONS: dict[int, tuple[Profile, Lexicon]] = {}
@@ -90,9 +97,15 @@ _LEXICONS: dict[int, tuple[Profile, Lexicon]] = {}
 def find_numbers(text: str, profile: Profile) -> list[NumberMention]:
     """Every number written in `text` (digits and words of the profile's language), in order."""
     digits = _digit_numbers(text, profile)
-    words = [w for w in _word_numbers(text, profile)
-             if not any(d.start < w.end and w.start < d.end for d in digits)]
+    words = [w for w in _word_numbers(text, profile) if not _overlaps(w, digits)]
     return sorted(digits + words, key=lambda m: m.start)
+
+
+def _overlaps(word: NumberMention, digits: list[NumberMention]) -> bool:
+    """Whether `word` overlaps one of `digits` (in order and disjoint, so only the last one
+    starting before `word` ends can)."""
+    k = bisect.bisect_left(digits, word.end, key=lambda d: d.start)
+    return k > 0 and digits[k - 1].end > word.start
 
 
 # ----- digits -----
@@ -114,10 +127,11 @@ def _digit_pattern(profile: Profile) -> re.Pattern[str]:
 def _compile_digit_pattern(profile: Profile) -> re.Pattern[str]:
     """Integers, grouped integers and decimals as this profile writes them."""
     seps = "".join(re.escape(c) for c in profile.thousands_separators)
-    grouped = rf"\d{{1,3}}(?:[{seps}]\d{{3}})+(?!\d)|" if seps else ""
+    grouped = rf"\d{{0,2}}(?:[{seps}]\d{{3}})+(?!\d)|" if seps else ""
     point = profile.decimal_separator
     decimal = rf"(?:{re.escape(point)}\d+)?" if point else ""
-    return re.compile(rf"(?<![\w])(?<!\d[.,])(?:{grouped}\d+){decimal}(?![\w])(?![.,]\d)")
+    # a first digit not after a word character nor after a digit and `.` or `,`
+    return re.compile(rf"\d(?<!\w\d)(?<!\d[.,]\d)(?:{grouped}\d*){decimal}(?![\w])(?![.,]\d)")
 
 
 def _digit_numbers(text: str, profile: Profile) -> list[NumberMention]:
@@ -138,7 +152,7 @@ def _digit_value(text: str, digits: str, end: int, profile: Profile) -> tuple[in
     """The whole-number value of `digits` (with a scale word after it), and the new end."""
     integer, _, fraction = (digits.partition(profile.decimal_separator)
                             if profile.decimal_separator else (digits, "", ""))
-    integer = re.sub(r"\D", "", integer)
+    integer = NON_DIGITS.sub("", integer)
     try:
         number = Decimal(f"{integer}.{fraction or 0}")
     except InvalidOperation:
@@ -173,7 +187,8 @@ def _lexicon(profile: Profile) -> Lexicon:
     multipliers |= set(profile.number_multipliers) | {
         w for w, v in profile.number_parts.items() if _is_power_of_ten(v) and v >= 100}
     lexicon = Lexicon(words, phrases, frozenset(multipliers), frozenset(profile.number_joiners),
-                      {**words, **profile.number_parts} if profile.number_compounds else {})
+                      {**words, **profile.number_parts} if profile.number_compounds else {},
+                      frozenset(words) | frozenset(phrases))
     _LEXICONS[id(profile)] = (profile, lexicon)
     return lexicon
 
@@ -192,20 +207,25 @@ def _word_numbers(text: str, profile: Profile) -> list[NumberMention]:
         tokens = [(m.start(), m.end(), m.group(0)) for m in LETTERS.finditer(text.lower())]
     else:
         tokens = [(m.start(), m.end(), m.group(0).lower()) for m in LETTERS.finditer(text)]
-    found, i = [], 0
-    while i < len(tokens):
-        read = _read_number(text, tokens, i, lexicon, profile)
-        if read is None:
-            i += 1
-            continue
-        value, j = read
-        start, end = tokens[i][0], tokens[j - 1][1]
-        found.append(NumberMention(value, start, end, text[start:end]))
-        i = j
+    found, j = [], 0
+    for i in _openers(tokens, lexicon):
+        read = _read_number(text, tokens, i, lexicon, profile) if i >= j else None
+        if read is not None:
+            value, j = read
+            start, end = tokens[i][0], tokens[j - 1][1]
+            found.append(NumberMention(value, start, end, text[start:end]))
     return found
 
 
 Token = tuple[int, int, str]
+
+
+def _openers(tokens: list[Token], lexicon: Lexicon) -> list[int]:
+    """The indexes of the tokens a number in words may begin with (others never do)."""
+    if not lexicon.pieces:
+        return [i for i, token in enumerate(tokens) if token[2] in lexicon.openers]
+    return [i for i, token in enumerate(tokens) if token[2] in lexicon.openers
+            or _compound_value(token[2], lexicon) is not None]
 
 
 def _read_number(text: str, tokens: list[Token], i: int, lexicon: Lexicon,
@@ -288,6 +308,15 @@ def _compound_value(word: str, lexicon: Lexicon) -> int | None:
     """The value of a number written as one word ("vierundzwanzig"), or None."""
     if not lexicon.pieces or len(word) < 4 or len(word) > MAX_COMPOUND_CHARS:
         return None
+    if word not in lexicon.compounds:
+        if len(lexicon.compounds) >= COMPOUND_CACHE:
+            lexicon.compounds.clear()
+        lexicon.compounds[word] = _read_compound(word, lexicon)
+    return lexicon.compounds[word]
+
+
+def _read_compound(word: str, lexicon: Lexicon) -> int | None:
+    """The value of a compound number word, read piece by piece, or None."""
     pieces = _split_compound(word, lexicon.pieces)
     if not pieces or len(pieces) < 2 or lexicon.pieces[pieces[0]] == 0 \
             or lexicon.pieces[pieces[-1]] == 0:
