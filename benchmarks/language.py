@@ -2,7 +2,10 @@
 
 Sets: lingua single sentences (median ~96 characters), lingua sentences joined into
 ~1,000-character paragraphs, and WMT21 news documents (sources and human translations,
-article length). Usage: .venv/bin/python benchmarks/language.py [--per-language N]
+article length). First, on every text of the three sets cut to the station's sample:
+does monitor.langdetect_fast answer exactly as langdetect.detect_langs (same languages,
+same probabilities bit for bit), and at what CPU cost per text for each.
+Usage: .venv/bin/python benchmarks/language.py [--per-language N]
 """
 
 from __future__ import annotations
@@ -17,12 +20,14 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import langdetect
 from _common import LINGUA, WMT21, machine, table
 from langdetect import DetectorFactory
 from langdetect import detect as langdetect_detect
 from langdetect.lang_detect_exception import LangDetectException
+from langdetect.language import Language
 
-from monitor import language
+from monitor import langdetect_fast, language
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +46,7 @@ class Score:
 
 
 Sample = tuple[str, str]  # (gold language, text)
+Answer = list[tuple[str, float]] | str  # languages with probabilities, or langdetect's error
 
 
 def lingua_sentences(per_language: int) -> list[Sample]:
@@ -133,6 +139,40 @@ def report(title: str, samples: list[Sample]) -> None:
                  "station accuracy when decided", "langdetect (bare) accuracy"], rows))
 
 
+def answers(detect_langs: Callable[[str], list[Language]],
+            texts: list[str]) -> tuple[list[Answer], float]:
+    """Each text's languages and probabilities (or the error); CPU ms per text."""
+    found: list[Answer] = []
+    start = time.process_time()
+    for text in texts:
+        try:
+            found.append([(x.lang, x.prob) for x in detect_langs(text)])
+        except LangDetectException as error:
+            found.append(str(error))
+    return found, 1000 * (time.process_time() - start) / len(texts)
+
+
+def identity_row(title: str, samples: list[Sample]) -> tuple[str, int, int, str, str, str]:
+    """One set: texts, how many answers differ from langdetect's, CPU ms/text of each."""
+    texts = [text[:language.SAMPLE_CHARS] for _, text in samples]
+    reference, ms_reference = answers(langdetect.detect_langs, texts)
+    fast, ms_fast = answers(langdetect_fast.detect_langs, texts)
+    differ = sum(a != b for a, b in zip(reference, fast, strict=True))
+    return (title, len(texts), differ, f"{ms_reference:.2f}", f"{ms_fast:.2f}",
+            f"{ms_reference / ms_fast:.1f}x")
+
+
+def identity(sets: dict[str, list[Sample]]) -> None:
+    """Print the identity table; exit with an error if any answer differs."""
+    rows = [identity_row(title, samples) for title, samples in sets.items()]
+    print(f"\nlangdetect_fast vs langdetect.detect_langs (seed 0), every text cut to "
+          f"{language.SAMPLE_CHARS} characters; CPU time (process_time)")
+    print(table(["set", "texts", "answers differing", "langdetect CPU ms/text",
+                 "langdetect_fast CPU ms/text", "speed-up"], rows))
+    if any(row[2] for row in rows):
+        raise SystemExit("langdetect_fast differs from langdetect")
+
+
 def main() -> None:
     """Run the three sets."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -144,10 +184,13 @@ def main() -> None:
     print(f"Language identification; {machine()}; station defaults: min_chars=40, "
           f"min_confidence=0.80, sample {language.SAMPLE_CHARS} chars; "
           "'und' (undecided) counts as wrong")
-    report("lingua sentences", lingua_sentences(args.per_language))
-    report(f"lingua paragraphs ({PARAGRAPH_SENTENCES} sentences)",
-           lingua_paragraphs(args.per_language // PARAGRAPH_SENTENCES * 3 or 1))
-    report("WMT21 news documents (sources + human translations)", wmt_documents())
+    sets = {"lingua sentences": lingua_sentences(args.per_language),
+            f"lingua paragraphs ({PARAGRAPH_SENTENCES} sentences)":
+                lingua_paragraphs(args.per_language // PARAGRAPH_SENTENCES * 3 or 1),
+            "WMT21 news documents (sources + human translations)": wmt_documents()}
+    identity(sets)
+    for title, samples in sets.items():
+        report(title, samples)
 
 
 if __name__ == "__main__":

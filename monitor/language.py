@@ -5,13 +5,16 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from langdetect import DetectorFactory, detect_langs
+from langdetect import DetectorFactory
 from langdetect.lang_detect_exception import LangDetectException
 
+from monitor.langdetect_fast import detect_langs
 from monitor.profiles import NEUTRAL, load_profile
 
 logger = logging.getLogger(__name__)
 
+# langdetect's model and algorithm, seeded; monitor.langdetect_fast gives the same answers,
+# bit for bit, as langdetect.detect_langs, for about half its CPU time or less.
 DetectorFactory.seed = 0
 UNDETERMINED = "und"
 # langdetect reads this much of the text: accuracy at article length is the same as with
