@@ -223,13 +223,18 @@ def term_counts(text: str, title: str | None = None) -> Counter[int]:
     """Term ids with their counts in title and text: normalised words of 3+ letters cut to 6,
     and character bigrams in scripts written without spaces (Japanese, Chinese)."""
     body = f"{title}\n{text}" if title and not text.startswith(title) else text
-    words: Counter[str] = Counter()
-    for word in normalise_for_hash(body).split():
-        if UNSPACED.search(word):
-            words.update(word[i:i + 2] for i in range(len(word) - 1))
-        elif len(word) >= TERM_MIN_CHARS:
-            words[word[:TERM_CHARS]] += 1
-    return Counter({term_id(w): n for w, n in words.items()})
+    normalised = normalise_for_hash(body)
+    words = normalised.split()
+    if UNSPACED.search(normalised) is None:  # most text: no word needs the per-word test
+        counts = Counter(w[:TERM_CHARS] for w in words if len(w) >= TERM_MIN_CHARS)
+    else:
+        counts = Counter()
+        for word in words:
+            if UNSPACED.search(word):
+                counts.update(word[i:i + 2] for i in range(len(word) - 1))
+            elif len(word) >= TERM_MIN_CHARS:
+                counts[word[:TERM_CHARS]] += 1
+    return Counter({term_id(w): n for w, n in counts.items()})
 
 
 def term_vector(counts: Counter[int], stored_df: dict[int, int], n_docs: int) -> bytes | None:
@@ -299,9 +304,9 @@ def _by_near_copy(store: Store, article: Article, index: DedupIndex, anchors: An
                       if row["language"] == index.language and row["signature"] is not None),
                      key=lambda pair: (-pair[0], pair[1]))
     similar = [(s, i) for s, i in similar if s >= config.near_copy_threshold]
-    sets = store.dedup_anchor_sets([i for _, i in similar])
-    for jaccard_score, matched in similar:
-        contradictions = find_contradictions(anchors, sets[matched], rows[matched])
+    for jaccard_score, matched in similar:  # anchors read one candidate at a time: the first
+        other = store.dedup_anchor_sets([matched])[matched]  # usually decides
+        contradictions = find_contradictions(anchors, other, rows[matched])
         if contradictions:
             logger.debug("near copy %s rejected: %s", matched, contradictions)
             continue

@@ -873,12 +873,15 @@ class Store:
     def dedup_anchor_sets(self, ids: list[int]) -> dict[int, dict[str, int]]:
         """Each article's anchors with their current document frequency."""
         found: dict[int, dict[str, int]] = {i: {} for i in ids}
-        if ids:
-            for article_id, anchor, df in self.db.execute(
-                    "select a.article_id, a.anchor, coalesce(d.df, 0) from dedup_anchors a "
-                    "left join dedup_anchor_df d on d.anchor = a.anchor where a.article_id in "
-                    f"({','.join('?' * len(ids))})", ids):
-                found[article_id][anchor] = max(1, df + self._pending_stats.df.get(anchor, 0))
+        if not ids:
+            return found
+        pending = self._pending_stats.df.get
+        rows = self.db.execute(
+            "select a.article_id, a.anchor, coalesce(d.df, 0) from dedup_anchors a "
+            "left join dedup_anchor_df d on d.anchor = a.anchor where a.article_id in "
+            f"({','.join('?' * len(ids))})", ids).fetchall()
+        for article_id, anchor, df in rows:
+            found[article_id][anchor] = max(1, df + pending(anchor, 0))
         return found
 
     def index_dedup(self, article_id: int, index: Any) -> None:
