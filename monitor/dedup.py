@@ -222,8 +222,9 @@ def term_id(word: str) -> int:
 def term_counts(text: str, title: str | None = None) -> Counter[int]:
     """Term ids with their counts in title and text: normalised words of 3+ letters cut to 6,
     and character bigrams in scripts written without spaces (Japanese, Chinese)."""
-    body = f"{title}\n{text}" if title and not text.startswith(title) else text
-    normalised = normalise_for_hash(body)
+    normalised = normalise_for_hash(text)  # cached: the content hash read it already
+    if title and not text.startswith(title):  # same as normalising "title\ntext" at once
+        normalised = f"{normalise_for_hash(title)} {normalised}"
     words = normalised.split()
     if UNSPACED.search(normalised) is None:  # most text: no word needs the per-word test
         counts = Counter(w[:TERM_CHARS] for w in words if len(w) >= TERM_MIN_CHARS)

@@ -228,6 +228,14 @@ def m012_dedup_terms(db: sqlite_utils.Database) -> None:
     db["dedup_articles"].add_column("vector", bytes)
 
 
+@migrations()
+def m013_dedup_anchor_sets(db: sqlite_utils.Database) -> None:
+    """Dedup: an article's anchors read from the index alone (a candidate's whole anchor set
+    is read for every story comparison)."""
+    db["dedup_anchors"].create_index(["article_id", "anchor"], if_not_exists=True)
+    db.execute("drop index if exists idx_dedup_anchors_article_id")
+
+
 # Dedup document frequencies and the article count are added up in memory and written every
 # this many articles (and when the store closes), not with each article: they touch a few
 # hundred scattered rows per article. A crawl killed in between loses only those increments.
