@@ -79,14 +79,25 @@ class DedupConfig:
         return lsh_params(self.near_copy_threshold, self.num_perm)
 
 
-@functools.lru_cache(maxsize=1 << 16)
 def anchor_weight(anchor: str, df: int, n_docs: int) -> float:
     """Kind weight times inverse document frequency in the store."""
+    return kind_weight(anchor) * idf(df, n_docs)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def kind_weight(anchor: str) -> float:
+    """The weight of an anchor's kind (small counts weigh less): fixed for a given anchor."""
     kind = kind_of(anchor)
-    weight = KIND_WEIGHTS[kind]
     if kind == "number" and float(anchor[2:]) < 10:
-        weight = SMALL_NUMBER_WEIGHT
-    return weight * max(0.0, math.log((max(n_docs, IDF_PRIOR_DOCS) + 1) / (df + 0.5)))
+        return SMALL_NUMBER_WEIGHT
+    return KIND_WEIGHTS[kind]
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def idf(df: int, n_docs: int) -> float:
+    """Inverse document frequency of an anchor held by `df` of `n_docs` articles (a small store
+    counts as IDF_PRIOR_DOCS); few distinct (df, n_docs) pairs occur per article."""
+    return max(0.0, math.log((max(n_docs, IDF_PRIOR_DOCS) + 1) / (df + 0.5)))
 
 
 @functools.cache
@@ -389,7 +400,8 @@ def story_score(anchors: Anchors, own: dict[str, float], other: dict[str, int],
                 row: dict[str, Any], n_docs: int,
                 config: DedupConfig) -> tuple[float, dict[str, Any]]:
     """Weighted overlap of anchors, damped when little is shared, minus contradictions."""
-    theirs = {k: own[k] if k in own else anchor_weight(k, df, n_docs) for k, df in other.items()}
+    theirs = {k: own[k] if k in own else kind_weight(k) * idf(df, n_docs)
+              for k, df in other.items()}
     shared = sorted(k for k in own if k in theirs)
     weight = sum(own[k] for k in shared)
     overlap = weight / (min(sum(own.values()), sum(theirs.values())) or 1.0)
