@@ -841,13 +841,22 @@ class Store:
 
     def dedup_anchor_df(self, anchors: list[str]) -> dict[str, int]:
         """How many indexed articles hold each anchor (absent: 0)."""
-        found: dict[str, int] = {}
-        for start in range(0, len(anchors), 500):
-            chunk = anchors[start:start + 500]
+        return self._document_frequencies("dedup_anchor_df", "anchor", anchors)
+
+    def dedup_term_df(self, terms: list[int]) -> dict[int, int]:
+        """How many indexed articles hold each word term (absent: 0)."""
+        return self._document_frequencies("dedup_term_df", "term", terms)
+
+    def _document_frequencies(self, table: str, column: str, keys: list[Any]) -> dict[Any, int]:
+        """Stored document frequencies of `keys` plus the pending ones, in chunks of 900
+        (under SQLite's parameter limit)."""
+        found: dict[Any, int] = {}
+        for start in range(0, len(keys), 900):
+            chunk = keys[start:start + 900]
             found.update(self.db.execute(
-                f"select anchor, df from dedup_anchor_df where anchor in "
+                f"select {column}, df from {table} where {column} in "
                 f"({','.join('?' * len(chunk))})", chunk).fetchall())
-        return self._pending_stats.added(found, anchors)
+        return self._pending_stats.added(found, keys)
 
     def dedup_anchor_postings(self, anchors: list[str], day: int | None, window: int,
                               limit: int) -> list[tuple[str, int]]:
@@ -867,16 +876,6 @@ class Store:
                 (dated, [a, day - window, day + window, limit]), (undated, [a, limit]))]
         sql = " union all ".join(b for b, _ in branches)
         return [tuple(r) for r in self.db.execute(sql, [x for _, args in branches for x in args])]
-
-    def dedup_term_df(self, terms: list[int]) -> dict[int, int]:
-        """How many indexed articles hold each word term (absent: 0)."""
-        found: dict[int, int] = {}
-        for start in range(0, len(terms), 900):
-            chunk = terms[start:start + 900]
-            found.update(self.db.execute(
-                f"select term, df from dedup_term_df where term in "
-                f"({','.join('?' * len(chunk))})", chunk).fetchall())
-        return self._pending_stats.added(found, terms)
 
     def dedup_anchor_sets(self, ids: list[int]) -> dict[int, dict[str, int]]:
         """Each article's anchors with their current document frequency."""
