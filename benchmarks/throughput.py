@@ -230,8 +230,12 @@ def print_report(runs: dict[str, list[dict[str, Any]]], n: int, variants: int) -
                  "CPU s, all rounds"], rows))
     cpu = best["pipeline"]["cpu"] / best["bare"]["cpu"]
     wall = best["pipeline"]["wall"] / best["bare"]["wall"]
+    paired = sorted(p["cpu"] / b["cpu"] for p, b in zip(runs["pipeline"], runs["bare"],
+                                                         strict=True))
     print(f"\nratio pipeline / bare, start-up included: CPU {cpu:.2f}, wall {wall:.2f} "
           "(target <= 1.3)")
+    print("CPU ratio of each round (pipeline / the bare run just before it): "
+          + " / ".join(f"{r:.2f}" for r in paired) + f"; median {paired[len(paired) // 2]:.2f}")
     seconds = best["pipeline"]["station_seconds"]
     seconds["start-up, reading files, other"] = best["pipeline"]["cpu"] - sum(seconds.values())
     print("\n" + table(["pipeline part", "CPU ms/page", "share of pipeline CPU"],
