@@ -138,6 +138,10 @@ class Decision:
 def decide(store: Store, article: Article, config: DedupConfig | None = None) -> Decision:
     """The cluster `article` belongs to, by the first stage that matches, with the evidence."""
     config = config or DedupConfig()
+    existing = store.article_by_url(article.url)
+    if existing and existing["cluster_id"] and existing["content_hash"] == article.content_hash:
+        # a re-fetched page with the same text: the store keeps it as it is, index and all
+        return Decision(existing["cluster_id"], relation=existing["relation"] or "original")
     anchors = extract_anchors(article.text, article.title, load_profile(article.language),
                               article.published)
     index = build_index(article, anchors, config)
@@ -145,8 +149,7 @@ def decide(store: Store, article: Article, config: DedupConfig | None = None) ->
     index.terms = sorted(counts)
     index.vector = term_vector(counts, store.dedup_term_df(index.terms),
                                store.dedup_document_count() + 1)
-    existing = store.article_by_url(article.url)
-    if existing and existing["cluster_id"]:
+    if existing and existing["cluster_id"]:  # its text changed: same cluster, new index rows
         return Decision(existing["cluster_id"], relation=existing["relation"] or "original",
                         index=index)
     for stage in (_by_url, _by_hash, _by_near_copy, _by_story):

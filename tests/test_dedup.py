@@ -198,6 +198,16 @@ def test_same_input_same_clusters(tmp_path: Path) -> None:
     assert runs[0][0] == runs[0][2] != runs[0][1]
 
 
+def test_refetched_unchanged_article_is_not_indexed_again(store: Store) -> None:
+    first = ingest(store, make("https://a.test/en", REPORT_EN))
+    again = make("https://a.test/en", REPORT_EN)
+    again.dedup = decide(store, again)
+    assert (again.dedup.cluster_id, again.dedup.index) == (first, None)
+    assert store.save_article(again).outcome == "unchanged"
+    assert store.dedup_document_count() == 1
+    assert store.db.execute("select count(*) from dedup_articles").fetchone() == (1,)
+
+
 def test_updated_article_keeps_its_cluster_and_index(store: Store) -> None:
     first = ingest(store, make("https://a.test/en", REPORT_EN))
     ingest(store, make("https://b.test/fr", REPORT_FR, "fr"))
