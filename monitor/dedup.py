@@ -403,8 +403,7 @@ def story_score(anchors: Anchors, own: dict[str, float], other: dict[str, int],
                 row: dict[str, Any], n_docs: int,
                 config: DedupConfig) -> tuple[float, dict[str, Any]]:
     """Weighted overlap of anchors, damped when little is shared, minus contradictions."""
-    theirs = {k: own[k] if k in own else kind_weight(k) * idf(df, n_docs)
-              for k, df in other.items()}
+    theirs = {k: own[k] if k in own else anchor_weight(k, df, n_docs) for k, df in other.items()}
     shared = sorted(k for k in own if k in theirs)
     weight = sum(own[k] for k in shared)
     overlap = weight / (min(sum(own.values()), sum(theirs.values())) or 1.0)

@@ -283,26 +283,18 @@ def relations_to(representative: dict[str, Any],
     """Each member's relation to the representative: `original` (itself), `translation`
     (another language), `copy` (joined as a copy of the representative or of one of its
     copies), else `rewrite`."""
-    by_id = {m["id"]: m for m in members}
     relations = {representative["id"]: "original"}
-
-    def relation(member: dict[str, Any], seen: frozenset[int]) -> str:
-        """The relation of one member, following its match to the representative."""
+    # a member matched an article stored before it, so in id order its source is known already
+    for member in sorted(members, key=lambda m: m["id"]):
         if member["id"] in relations:
-            return relations[member["id"]]
+            continue
         if member["language"] != representative["language"]:
-            found = "translation"
-        elif member["method"] in COPY_METHODS and member["matched_id"] in by_id \
-                and member["matched_id"] not in seen:
-            source = relation(by_id[member["matched_id"]], seen | {member["id"]})
-            found = "copy" if source in ("original", "copy") else "rewrite"
+            relations[member["id"]] = "translation"
+        elif (member["method"] in COPY_METHODS
+                and relations.get(member["matched_id"]) in ("original", "copy")):
+            relations[member["id"]] = "copy"
         else:
-            found = "rewrite"
-        relations[member["id"]] = found
-        return found
-
-    for member in members:
-        relation(member, frozenset())
+            relations[member["id"]] = "rewrite"
     return relations
 
 
