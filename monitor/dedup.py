@@ -28,6 +28,7 @@ import re
 import zlib
 from array import array
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -200,9 +201,16 @@ def minhash(text: str, config: DedupConfig) -> MinHash | None:
     if len(grams) < MIN_SHINGLES:
         return None
     scheme, drawn = permutations(config.num_perm)
-    sketch = MinHash(num_perm=config.num_perm, permutations=drawn, scheme=scheme)
-    sketch.update_batch([g.encode("utf-8") for g in sorted(grams)])
+    sketch = MinHash(num_perm=config.num_perm, permutations=drawn, scheme=scheme, hashfunc=int)
+    sketch.update_batch(sha1_hashes32(grams))
     return sketch
+
+
+def sha1_hashes32(grams: Iterable[str]) -> list[int]:
+    """datasketch's `sha1_hash32` of each UTF-8 shingle, with one unpacking for them all."""
+    sha1 = hashlib.sha1
+    digests = b"".join([sha1(g.encode()).digest()[:4] for g in grams])
+    return np.frombuffer(digests, dtype="<u4").tolist()
 
 
 def minhash_buckets(text: str, language: str,

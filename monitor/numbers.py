@@ -33,6 +33,7 @@ from monitor.profiles import Profile
 logger = logging.getLogger(__name__)
 
 LETTERS = re.compile(r"[^\W\d_]+")
+LETTER = re.compile(r"[^\W\d_]")
 GLUE = re.compile(r"[\s\-\u2010\u2011]+")  # what may stand between two parts of one number
 # Regexes open with `\d` so that the regex engine skips ahead to a digit; look-behinds after it
 # test the character before the number (`(?<!\w\d)` after the first digit is `\b` before it).
@@ -89,6 +90,9 @@ class Lexicon:
     pieces: dict[str, int] = field(default_factory=dict)
     openers: frozenset[str] = frozenset()  # words that may begin a number (besides compounds)
     compounds: dict[str, int | None] = field(default_factory=dict)  # _compound_value, cached
+    # The openers in lower-cased text: every opener token matches at its start, and matches
+    # inside longer words are checked away.
+    opener_search: re.Pattern[str] | None = None
 
 
 _LEXICONS: dict[int, tuple[Profile, Lexicon]] = {}
@@ -189,6 +193,10 @@ def _lexicon(profile: Profile) -> Lexicon:
     lexicon = Lexicon(words, phrases, frozenset(multipliers), frozenset(profile.number_joiners),
                       {**words, **profile.number_parts} if profile.number_compounds else {},
                       frozenset(words) | frozenset(phrases))
+    if not lexicon.pieces and lexicon.openers:
+        alternatives = "|".join(map(re.escape, sorted(lexicon.openers, key=len, reverse=True)))
+        # no look-behind first: a pattern opening with its words' first letters is scanned fast
+        lexicon.opener_search = re.compile(rf"(?:{alternatives})(?![^\W\d_])")
     _LEXICONS[id(profile)] = (profile, lexicon)
     return lexicon
 
@@ -203,8 +211,12 @@ def _word_numbers(text: str, profile: Profile) -> list[NumberMention]:
     if not profile.number_words:
         return []
     lexicon = _lexicon(profile)
+    lowered = text.lower()
+    if lexicon.opener_search is not None and len(lowered) == len(text):
+        # one character for one: positions and letter runs are the same in both texts
+        return _numbers_at_openers(text, lowered, lexicon.opener_search, lexicon, profile)
     if text.isascii():  # lower-casing ASCII keeps every position and letter run
-        tokens = [(m.start(), m.end(), m.group(0)) for m in LETTERS.finditer(text.lower())]
+        tokens = [(m.start(), m.end(), m.group(0)) for m in LETTERS.finditer(lowered)]
     else:
         tokens = [(m.start(), m.end(), m.group(0).lower()) for m in LETTERS.finditer(text)]
     found, j = [], 0
@@ -218,6 +230,38 @@ def _word_numbers(text: str, profile: Profile) -> list[NumberMention]:
 
 
 Token = tuple[int, int, str]
+
+
+def _numbers_at_openers(text: str, lowered: str, openers: re.Pattern[str], lexicon: Lexicon,
+                        profile: Profile) -> list[NumberMention]:
+    """`_word_numbers` without compound words: only the tokens from each opener on are read.
+
+    A number's parts are glued together, so reading one needs only the run of glued tokens
+    that starts at its opener; the other words of the text are never tokenised."""
+    found: list[NumberMention] = []
+    done = 0  # where the last number read ends: a number does not start inside another
+    for match in openers.finditer(lowered):
+        if match.start() < done or (match.start() and LETTER.match(lowered, match.start() - 1)):
+            continue
+        tokens = _glued_run(text, match.start())
+        if not tokens or tokens[0][2] not in lexicon.openers:
+            continue
+        read = _read_number(text, tokens, 0, lexicon, profile)
+        if read is not None:
+            value, j = read
+            start, done = tokens[0][0], tokens[j - 1][1]
+            found.append(NumberMention(value, start, done, text[start:done]))
+    return found
+
+
+def _glued_run(text: str, start: int) -> list[Token]:
+    """The token at `start` and the tokens after it with only spaces or hyphens between."""
+    tokens: list[Token] = []
+    for m in LETTERS.finditer(text, start):
+        if tokens and GLUE.fullmatch(text, tokens[-1][1], m.start()) is None:
+            break
+        tokens.append((m.start(), m.end(), m.group(0).lower()))
+    return tokens
 
 
 def _openers(tokens: list[Token], lexicon: Lexicon) -> list[int]:

@@ -172,6 +172,8 @@ def child_counts(text: str, profile: Profile) -> list[ChildCount]:
     if vocab.child_start is None:
         return []
     folded_text = fold_cached(text)
+    if not vocab.child_start.search(folded_text):
+        return []  # every sentence starts after a non-word character: none can hold one
     counts = []
     for s_start, s_end in sentence_spans(text):
         folded = folded_text[s_start:s_end]  # == fold(sentence): folding keeps positions

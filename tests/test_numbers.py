@@ -102,6 +102,16 @@ def test_word_in_word_is_not_a_number() -> None:
     assert values("Einsatz Achtung", "de") == []
     assert values("settembre novembre ottobre", "it") == []
     assert values("someone", "en") == []
+    assert values("anyone, onerous sevens eightfold", "en") == []
+    assert values("Someone saw Twenty-One (or ONE) boys", "en") == [21, 1]
+
+
+def test_words_are_read_in_any_case_and_script_width() -> None:
+    # "İ" lower-cases to two characters: positions then come from the text itself
+    text = "İstanbul: Twenty-One children and twenty-four others"
+    assert [(m.value, m.text) for m in find_numbers(text, load_profile("en"))] == [
+        (21, "Twenty-One"), (24, "twenty-four")]
+    assert values("Doscientos niños y DOS adultos", "es") == [200, 2]
 
 
 def test_mention_span_and_text() -> None:
