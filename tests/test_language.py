@@ -6,6 +6,7 @@ import unicodedata
 from collections.abc import Callable
 
 import langdetect
+import numpy as np
 import pytest
 from conftest import SEEDS, seed_path
 from langdetect import detector_factory
@@ -187,26 +188,56 @@ def _prepared(detector: Detector, text: str) -> Detector:
     return detector
 
 
+def langdetect_factory() -> detector_factory.DetectorFactory:
+    """langdetect's own factory, loaded by langdetect."""
+    detector_factory.init_factory()
+    return detector_factory._factory
+
+
+def test_factory_is_langdetects() -> None:
+    """Same languages in the same order, same n-grams, same probabilities bit for bit."""
+    ours, reference = langdetect_fast.process_factory(), langdetect_factory()
+    assert ours is not reference
+    assert ours.langlist == reference.langlist and len(ours.langlist) == 55
+    vocabulary = ours.word_lang_prob_map
+    assert list(vocabulary) == list(reference.word_lang_prob_map)
+    rows = np.array(list(reference.word_lang_prob_map.values()), dtype=np.float64)
+    assert vocabulary.matrix.shape == rows.shape
+    assert np.array_equal(vocabulary.matrix.view(np.uint64), rows.view(np.uint64))
+    assert vocabulary["the"] == reference.word_lang_prob_map["the"]
+    assert all(type(p) is float for p in vocabulary["the"])
+
+
+def test_langdetects_detector_on_our_factory() -> None:
+    """langdetect's own Detector reads our vocabulary as a mapping of lists of floats."""
+    ours = langdetect_fast.process_factory()
+    for text in (TEXTS["pt"], EDGE_CASES["chinese with latin words"]):
+        detector = Detector(ours)
+        detector.append(text)
+        found = [(x.lang, x.prob.hex()) for x in detector.get_probabilities()]
+        assert found == answer(langdetect.detect_langs, text)
+
+
 @pytest.mark.parametrize("name", sorted(COMPARED))
 def test_same_text_and_ngrams_as_langdetect(name: str) -> None:
-    detector_factory.init_factory()
-    factory = detector_factory._factory
-    reference = _prepared(Detector(factory), COMPARED[name])
-    fast = _prepared(langdetect_fast.FastDetector(factory), COMPARED[name])
-    assert fast.text == reference.text
-    assert fast._extract_ngrams() == reference._extract_ngrams()
+    reference = _prepared(Detector(langdetect_factory()), COMPARED[name])
+    for factory in (langdetect_factory(), langdetect_fast.process_factory()):
+        fast = _prepared(langdetect_fast.FastDetector(factory), COMPARED[name])
+        assert fast.text == reference.text
+        assert fast._extract_ngrams() == reference._extract_ngrams()
 
 
 def test_same_answer_with_prior_and_alpha() -> None:
-    detector_factory.init_factory()
     answers = []
-    for cls in (Detector, langdetect_fast.FastDetector):
-        detector = cls(detector_factory._factory)
+    for cls, factory in ((Detector, langdetect_factory()),
+                         (langdetect_fast.FastDetector, langdetect_factory()),
+                         (langdetect_fast.FastDetector, langdetect_fast.process_factory())):
+        detector = cls(factory)
         detector.set_prior_map({"pt": 0.6, "es": 0.3, "gl": 0.1})
         detector.set_alpha(0.9)
         detector.append(TEXTS["pt"])
         answers.append([(x.lang, x.prob.hex()) for x in detector.get_probabilities()])
-    assert answers[0] == answers[1]
+    assert answers[0] == answers[1] == answers[2]
 
 
 @pytest.mark.parametrize("prefix", sorted(SEED_LANGUAGES))

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
+import yaml
 
-from monitor.profiles import NEUTRAL, PROFILE_DIR, available, load_profile
+from monitor.profiles import NEUTRAL, PROFILE_DIR, YAML_LOADER, available, load_profile
 
 LANGUAGES = ["de", "en", "es", "fr", "it", "pt"]
 TERM_GROUPS = ["operation", "child", "recovered", "located", "rescued", "found", "missing",
@@ -89,3 +91,19 @@ def test_terms_are_strings(code: str) -> None:
     """Unquoted YAML words such as `no` or `on` turn into booleans: quote them."""
     for group, words in load_profile(code).terms.items():
         assert all(isinstance(w, str) for w in words), group
+
+
+def _typed(value: Any) -> Any:
+    """The value with every type and key order spelled out, so 1, True and "1" differ."""
+    if isinstance(value, dict):
+        return "dict", [(_typed(k), _typed(v)) for k, v in value.items()]
+    if isinstance(value, list):
+        return "list", [_typed(v) for v in value]
+    return type(value).__name__, repr(value)
+
+
+@pytest.mark.parametrize("code", available())
+def test_fast_yaml_loader_reads_what_safe_load_reads(code: str) -> None:
+    text = (PROFILE_DIR / f"{code}.yml").read_text(encoding="utf-8")
+    assert YAML_LOADER is getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    assert _typed(yaml.load(text, Loader=YAML_LOADER)) == _typed(yaml.safe_load(text))
