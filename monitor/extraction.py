@@ -4,28 +4,32 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
+import json
 import logging
 import re
 import unicodedata
+from collections.abc import Iterator
 from copy import deepcopy
 from datetime import date, datetime
+from html import unescape
 from typing import Any
 
 import dateparser
 import trafilatura
 from htmldate import find_date
-from lxml.etree import Element, XPath
+from lxml.etree import XPath
 from lxml.html import HtmlElement, fromstring
-from trafilatura.json_metadata import normalize_authors
-from trafilatura.metadata import (
-    examine_meta,
-    extract_author,
-    extract_meta_json,
-    extract_title,
-    extract_url,
+from trafilatura.json_metadata import (
+    JSON_UNICODE_REPLACE,
+    extract_json,
+    extract_json_parse_error,
+    normalize_authors,
 )
+from trafilatura.metadata import examine_meta, extract_title, extract_url
 from trafilatura.settings import Document
-from trafilatura.utils import load_html, trim
+from trafilatura.utils import HTML_STRIP_TAGS, load_html, trim
+from trafilatura.xml import delete_element
 
 from monitor.items import Article
 
@@ -62,6 +66,26 @@ AUTHOR_CLASS_1 = re.compile("author|channel-name|zuozhe|bianji|xiaobian|submitte
 AUTHOR_ID_2 = re.compile("[Aa]uthor")
 AUTHOR_CLASS_2 = re.compile("[Aa]uthor|screenname|writer|[Bb]yline")
 AUTHOR_MAX_CHARS = 120
+# The tags of trafilatura's two specific author XPaths; only its last resort looks at any tag.
+AUTHOR_TAGS = ("a", "address", "author", "div", "h3", "h4", "link", "p", "span", "strong")
+# Every attribute value an author XPath accepts holds one of these: one search over all of an
+# element's values before `author_ranks` looks at its attributes one by one.
+AUTHOR_HINT = re.compile("uthor|yline|byl|BBL|writer|screenname|username|channel-name|zuozhe"
+                         "|bianji|xiaobian|submitted-by|posted-by|journalist-name")
+# Candidates of the last-resort author XPath, a superset `author_ranks` then narrows down: with
+# few contains() on attribute nodes, libxml2 is quicker than a Python walk over every element.
+LAST_RESORT_AUTHORS = XPath(
+    'descendant-or-self::*[@class[contains(., "uthor") or contains(., "yline")'
+    ' or contains(., "writer") or contains(., "screenname")] or @id[contains(., "uthor")]'
+    ' or @itemprop[contains(., "author")] or @data-component[contains(., "Byline")]]'
+)
+# trafilatura.metadata.extract_meta_json's scripts, and its JSON_MINIFY split in two: string
+# literals kept, whitespace between them dropped, with no Python call per match (re.sub with a
+# group template makes one per token in Python 3.11).
+JSON_SCRIPT_TYPES = ("application/ld+json", "application/settings+json")
+JSON_STRING = re.compile(r'("[^"\\]*(?:\\.[^"\\]*)*")')  # its (?:\\.|[^"\\])*, unrolled
+JSON_SPACE = re.compile(r"\s+")
+SURROGATES = re.compile("[\ud800-\udfff]")
 # A fast extraction shorter than this is retried with trafilatura's fallback extractors.
 FALLBACK_BELOW_CHARS = 500
 
@@ -165,46 +189,115 @@ def page_metadata(tree: HtmlElement, url: str | None) -> Document:
     The subset of `trafilatura.metadata.extract_metadata` the store needs: categories, tags,
     licence and site name are skipped, and the date is left to `html_date`.
     """
+    found = list(tree.iterdescendants("head", "script"))  # one walk over the page for both
     meta = examine_meta(tree)
     if meta.author and " " not in meta.author:
         meta.author = None
     try:
-        meta = extract_meta_json(tree, meta)
+        meta = meta_json([element for element in found if element.tag == "script"], meta)
     except (ValueError, TypeError, AttributeError, KeyError) as exc:
         logger.debug("JSON-LD metadata failed: %s", exc)
     meta.title = meta.title or extract_title(tree)
     meta.author = meta.author or page_author(tree)
-    meta.url = meta.url or extract_url(tree, url)
+    if not meta.url:
+        heads = [element for element in found if element.tag == "head"]
+        meta.url = extract_url(tree, url) if has_url_link(heads) else url
     meta.clean_and_trim()
     return meta
 
 
-def page_author(tree: HtmlElement) -> str | None:
-    """trafilatura's `extract_author`, in one pass over the page instead of a copy and six XPaths.
+def has_url_link(heads: list[HtmlElement]) -> bool:
+    """Whether any of the page's <head> elements holds an element `extract_url` reads (its
+    URL_SELECTORS); without one it returns the default URL, after three walks over the page."""
+    return any(
+        element.tag == "base" or element.get("rel") == "canonical"
+        or element.get("rel") == "alternate" and element.get("hreflang") == "x-default"
+        for head in heads for element in head.iterdescendants("link", "base"))
 
-    Same candidates in the same order (see `author_ranks`), outside the same pruned sections; a
-    candidate with a pruned section inside it goes back to trafilatura, whose pruning moves
-    text around. The XPath version costs ~10 ms a page, most of the metadata's cost.
+
+def meta_json(scripts: list[HtmlElement], metadata: Document) -> Document:
+    """trafilatura's `extract_meta_json` over the page's <script> elements: no XPath over the
+    whole page, and quicker, equivalent string clean-ups (`minify_json`, `normalize_json`)."""
+    for elem in scripts:
+        if elem.get("type") not in JSON_SCRIPT_TYPES or not elem.text:
+            continue
+        element_text = normalize_json(minify_json(elem.text))
+        try:
+            schema = json.loads(element_text, strict=False)
+            metadata = extract_json(schema, metadata)
+        except json.JSONDecodeError:
+            metadata = extract_json_parse_error(element_text, metadata)
+    return metadata
+
+
+def minify_json(text: str) -> str:
+    """trafilatura's `JSON_MINIFY.sub(r"\\1", text)`: whitespace outside string literals removed."""
+    parts = JSON_STRING.split(text)  # odd items: the string literals
+    parts[::2] = [JSON_SPACE.sub("", part) for part in parts[::2]]
+    return "".join(parts)
+
+
+def normalize_json(string: str) -> str:
+    """trafilatura's `normalize_json`, dropping surrogates with a regular expression instead of
+    a Python loop over every character."""
+    if "\\" in string:
+        string = string.replace("\\n", "").replace("\\r", "").replace("\\t", "")
+        string = JSON_UNICODE_REPLACE.sub(lambda match: chr(int(match[1], 16)), string)
+        string = unescape(SURROGATES.sub("", string))
+    return trim(HTML_STRIP_TAGS.sub("", string))
+
+
+def page_author(tree: HtmlElement) -> str | None:
+    """trafilatura's `extract_author`, without its copy of the page and six XPaths.
+
+    Same candidates in the same order (see `author_ranks`): the first whose text, once the
+    sections trafilatura prunes are gone (see `author_text`), has a plausible length.
+    Candidates of the two specific ranks come from a walk over their tags, which stops at the
+    first good rank-0 one; the last resort is only searched when those give nothing.
     """
-    pruned: set[HtmlElement] = set()
-    ranked: list[list[HtmlElement]] = [[], [], []]
-    for element in tree.iter(Element):
-        tag, attrib = element.tag, element.attrib
-        if not attrib and tag not in ("time", "figure", "author") or element in pruned:
+    second: list[HtmlElement] = []  # rank-1 candidates, tried after every rank-0 one
+    for element in tree.iter(*AUTHOR_TAGS):
+        if element.tag != "author" and AUTHOR_HINT.search(" ".join(element.values())) is None:
             continue
-        if author_discarded(tag, attrib):
-            pruned.update(element.iter())
-            continue
-        for rank in author_ranks(tag, attrib):
-            ranked[rank].append(element)
-    for candidates in ranked:
-        for element in candidates:
-            if pruned and any(inner in pruned for inner in element.iter()):
-                return extract_author(tree)
-            content = trim(" ".join(element.itertext()))
+        ranks = author_ranks(element.tag, element.attrib)
+        if ranks and ranks[0] == 0:
+            content = author_text(element)
             if content and 2 < len(content) < AUTHOR_MAX_CHARS:
                 return normalize_authors(None, content)
+        elif ranks and ranks[0] == 1:
+            second.append(element)
+    for element in itertools.chain(second, last_resort_authors(tree)):
+        content = author_text(element)
+        if content and 2 < len(content) < AUTHOR_MAX_CHARS:
+            return normalize_authors(None, content)
     return None
+
+
+def last_resort_authors(tree: HtmlElement) -> Iterator[HtmlElement]:
+    """Candidates of trafilatura's last-resort author XPath only, in page order."""
+    for element in LAST_RESORT_AUTHORS(tree):
+        if author_ranks(element.tag, element.attrib)[:1] == [2]:
+            yield element
+
+
+def author_text(element: HtmlElement) -> str | None:
+    """The text trafilatura reads in an author candidate: None if a pruned section holds it,
+    else its text once the pruned sections inside it are deleted from a copy, as trafilatura
+    does (tails kept, joined to the text before them; the order of deletion does not matter)."""
+    if is_discarded(element) or any(is_discarded(above) for above in element.iterancestors()):
+        return None
+    inner = [index for index, below in enumerate(element.iter()) if is_discarded(below)]
+    if inner:
+        element = deepcopy(element)
+        below = list(element.iter())
+        for index in inner:
+            delete_element(below[index])
+    return trim(" ".join(element.itertext()))
+
+
+def is_discarded(element: HtmlElement) -> bool:
+    """Whether trafilatura's author pruning deletes this element (see `author_discarded`)."""
+    return isinstance(element.tag, str) and author_discarded(element.tag, element.attrib)
 
 
 def author_discarded(tag: str, attrib: Any) -> bool:

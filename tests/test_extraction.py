@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import pytest
 from conftest import seed_path
-from lxml.html import fromstring
-from trafilatura.metadata import extract_author
+from lxml.html import HtmlElement, fromstring
+from trafilatura.json_metadata import normalize_json as trafilatura_normalize_json
+from trafilatura.metadata import (
+    JSON_MINIFY,
+    examine_meta,
+    extract_author,
+    extract_meta_json,
+    extract_title,
+    extract_url,
+)
 
 from monitor.extraction import (
     ExtractionError,
@@ -13,8 +21,11 @@ from monitor.extraction import (
     extract,
     find_text_date,
     html_date,
+    minify_json,
+    normalize_json,
     opening_sentence,
     page_author,
+    page_metadata,
 )
 from monitor.items import Article
 
@@ -197,6 +208,26 @@ BYLINES = {
     "specific beats generic": ('<div class="byline">Desk Editor</div>'
                                '<span class="author">Rosa Parra</span>', "Rosa Parra"),
     "pruned date inside": ('<p class="author">Jan Novak <time>12 May 2024</time></p>', "Jan Novak"),
+    "pruned parts glue the text": ('<p class="author">Jan<time>12 May</time>Novak<span '
+                                   'class="date">x</span>ova <figure>f</figure>Ruiz</p>',
+                                   "JanNovakova Ruiz"),
+    "pruned first child": ('<span class="byline"><span class="print">P</span>Ana Ruiz</span>',
+                           "Ana Ruiz"),
+    "nested pruned": ('<div class="author">Eva<div class="sidebar">s<time>t</time>u</div>Lind'
+                      '<!-- c --></div>', "EvaLind"),
+    "candidate pruned itself": ('<span class="author print">Ann Printer</span>'
+                                '<p class="author">Bo Diddley</p>', "Bo Diddley"),
+    "later rank wins": ('<div class="byline">Desk Editor</div><a rel="author">Li Wei</a>',
+                        "Li Wei"),
+    "too long first": (f'<span class="author">{"x" * 130}</span><div class="byline">Al Ray</div>',
+                       "Al Ray"),
+    "last resort, any tag": ('<ul><li class="meta-writer">Olga Petrova</li></ul>', "Olga Petrova"),
+    "last resort order": ('<em itemprop="author">Ivo Kos</em><li class="screenname">@ivo</li>',
+                          "Ivo Kos"),
+    "byline component": ('<section data-component="Byline">Sam Hill</section>', "Sam Hill"),
+    "author card": ('<div data-testid="AuthorCard">Kai Berg</div>', "Kai Berg"),
+    "author id in sidebar": ('<aside><div class="sidebar"><p id="author">No One</p></div></aside>'
+                             '<h4 class="username">Mo Salah</h4>', "Mo Salah"),
     "none": ("<p>No byline on this page.</p>", None),
 }
 
@@ -212,3 +243,52 @@ def test_page_author_reads_bylines(case: str) -> None:
 def test_page_author_agrees_with_trafilatura(case: str) -> None:
     tree = fromstring(f"<html><body>{BYLINES[case][0]}<p>{PARA.format(n=5)}</p></body></html>")
     assert page_author(tree) == extract_author(tree)
+
+
+def metadata_as_trafilatura(tree: HtmlElement, url: str | None) -> tuple[str | None, ...]:
+    """page_metadata's figures computed with trafilatura's own functions only."""
+    meta = examine_meta(tree)
+    if meta.author and " " not in meta.author:
+        meta.author = None
+    meta = extract_meta_json(tree, meta)
+    meta.title = meta.title or extract_title(tree)
+    meta.author = meta.author or extract_author(tree)
+    meta.url = meta.url or extract_url(tree, url)
+    meta.clean_and_trim()
+    return meta.title, meta.author, meta.url, meta.description, meta.sitename
+
+
+LD_JSON = ('<script type="application/ld+json">{"@context": "https://schema.org",\n '
+           '"@type" : "NewsArticle", "headline": '
+           '"Eleven \\"missing\\" children\\u00e9 \\ud83d\\ude00 found", "author": '
+           '{"@type": "Person", "name": "Ana  Ruiz"}, "url" : "https://n.example/a b"}</script>')
+HEADS = {
+    "plain": HEAD,
+    "json-ld": "<title>T</title>" + LD_JSON,
+    "broken json-ld": '<script type="application/ld+json">{"headline": "Broken", "author": '
+                      '{"name": "Eve Ng"</script>',
+    "no canonical": '<title>Short title | Site</title><link rel="stylesheet" href="/s.css">',
+    "relative canonical": '<meta property="og:site_name" content="N"><link rel="canonical" '
+                          'href="/2024/03/story"><meta name="twitter:site" content="https://n.org/x">',
+    "base only": '<base href="https://base.example/news/">',
+    "x-default": '<link rel="alternate" hreflang="x-default" href="https://n.example/intl">',
+}
+
+
+@pytest.mark.parametrize("case", sorted(HEADS))
+def test_page_metadata_agrees_with_trafilatura(case: str) -> None:
+    page = html_page(head=HEADS[case]) + LD_JSON.replace("NewsArticle", "WebPage")
+    meta = page_metadata(fromstring(page), "https://mirror.example/x")
+    expected = metadata_as_trafilatura(fromstring(page), "https://mirror.example/x")
+    assert (meta.title, meta.author, meta.url, meta.description, meta.sitename) == expected
+
+
+JSON_TEXTS = ['{ "a" : "b c" ,\n "d":\t[1, 2] }', '{"q": "say \\"hi\\" there", "n": 1 }',
+              '{"bad": "unterminated \\\n still }', ' "x\\\ny" z ', '"\\" a "b c"',
+              '{"e": "\\u00e9\\ud83d\\ude00\\n<b>bold</b> &amp; more"}', "\u00a0{ }\u2003"]
+
+
+@pytest.mark.parametrize("text", JSON_TEXTS)
+def test_json_clean_ups_agree_with_trafilatura(text: str) -> None:
+    assert minify_json(text) == JSON_MINIFY.sub(r"\1", text)
+    assert normalize_json(text) == trafilatura_normalize_json(text)
