@@ -48,7 +48,6 @@ ABBREVIATION_END = re.compile(r"(?:\b(?:[A-Z]\.)+|\b[A-Z][a-z]{0,2}\.)$")
 TITLE_MAX_CHARS = 160
 # NUL, U+FFFD and the C0/C1 controls other than \t \n \v \f \r: signs of a binary body.
 BINARY_CHARS = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\ufffd]")
-NON_ASCII = re.compile(r"[^\x00-\x7f]")
 WORD = re.compile(r"\w+")
 # schema.org microdata: the element a page itself marks as the article's body.
 DECLARED_BODY = XPath('//*[@itemprop="articleBody"]')
@@ -405,13 +404,22 @@ def normalise_for_hash(text: str) -> str:
     """Case-, accent- and whitespace-folded text for exact-copy comparison (the hash and
     dedup's shingles both read it: cached for the few articles in flight)."""
     folded = unicodedata.normalize("NFKD", text.casefold())
-    folded = NON_ASCII.sub(_drop_combining, folded)
+    if not folded.isascii():
+        folded = folded.translate(WITHOUT_COMBINING)
     return " ".join(WORD.findall(folded))
 
 
-def _drop_combining(match: re.Match[str]) -> str:
-    """A non-ASCII character, or nothing when it is a combining mark."""
-    return "" if unicodedata.combining(match.group()) else match.group()
+class _WithoutCombining(dict[int, str | None]):
+    """A `str.translate` table dropping combining marks, filled one character at a time."""
+
+    def __missing__(self, code: int) -> str | None:
+        char = chr(code)
+        kept = None if unicodedata.combining(char) else char
+        self[code] = kept
+        return kept
+
+
+WITHOUT_COMBINING = _WithoutCombining()
 
 
 def content_hash(text: str) -> str:
