@@ -245,3 +245,14 @@ def test_station_confidence_is_langdetects(prefix: str) -> None:
     text = seed_path(prefix).read_text(encoding="utf-8")
     best = langdetect.detect_langs(text[:SAMPLE_CHARS])[0]
     assert (detect(text).language, detect(text).confidence) == (best.lang, round(best.prob, 4))
+
+
+def test_a_repeated_sample_is_detected_once() -> None:
+    """Copies of a story that begin alike are detected once, with the same answer."""
+    from monitor import language
+    text = "La police a retrouvé trois enfants disparus dans le nord du pays. " * 40
+    first = language.detect(text + "Premier site.")
+    hits = language._langdetect.cache_info().hits
+    second = language.detect(text + "Un autre site, une autre fin.")
+    assert second == first and first.language == "fr"
+    assert language._langdetect.cache_info().hits == hits + 1
