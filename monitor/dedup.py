@@ -281,7 +281,8 @@ def cosine(a: bytes | None, b: bytes | None) -> float:
     if not a or not b:
         return 0.0
     small, large = sorted((decode_vector(a), decode_vector(b)), key=len)
-    return sum(w * large.get(t, 0.0) for t, w in small.items())
+    # terms missing from `large` add 0.0: leaving them out changes no bit of the sum
+    return sum([w * large[t] for t, w in small.items() if t in large], 0.0)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -328,7 +329,7 @@ def _by_near_copy(store: Store, article: Article, index: DedupIndex, anchors: An
                      key=lambda pair: (-pair[0], pair[1]))
     similar = [(s, i) for s, i in similar if s >= config.near_copy_threshold]
     for jaccard_score, matched in similar:  # anchors read one candidate at a time: the first
-        other = store.dedup_anchor_sets([matched])[matched]  # usually decides
+        other = store.dedup_anchor_lists([matched])[matched]  # usually decides
         contradictions = find_contradictions(anchors, other, rows[matched])
         if contradictions:
             logger.debug("near copy %s rejected: %s", matched, contradictions)
@@ -341,27 +342,43 @@ def _by_near_copy(store: Store, article: Article, index: DedupIndex, anchors: An
 
 def _by_story(store: Store, article: Article, index: DedupIndex, anchors: Anchors,
               config: DedupConfig) -> Decision | None:
-    """Stage 4: the best-scoring story candidate found through the anchor index."""
+    """Stage 4: the best-scoring story candidate found through the anchor index.
+
+    What a candidate shares bounds its score from above: only the candidates that could reach
+    the threshold have the document frequencies of their other anchors read and are scored."""
     if not anchors.keys:
         return None
     n_docs = store.dedup_document_count() + 1
     stored_df = store.dedup_anchor_df(list(anchors.keys))
     own_df = {k: stored_df.get(k, 0) + 1 for k in anchors.keys}
-    own = weights(own_df, n_docs)
-    ids = story_candidates(store, index, own_df, n_docs, config)
-    rows = store.dedup_articles(ids)
-    sets = store.dedup_anchor_sets(sorted(rows))
-    best: tuple[float, int, dict[str, Any]] | None = None
+    scorer = StoryScorer(anchors, weights(own_df, n_docs), n_docs, config)
+    rows = store.dedup_articles(story_candidates(store, index, own_df, scorer.own, config))
+    keys = store.dedup_anchor_lists(sorted(rows))
+    # article id: (its anchors, sorted; those shared; their weight; word cosine or None)
+    found: dict[int, tuple[list[str], list[str], float, float | None]] = {}
     for article_id in sorted(rows):
-        score, evidence = story_score(anchors, own, sets[article_id], rows[article_id],
-                                      n_docs, config)
-        score = max(score, lexical_score(index, rows[article_id], evidence, config))
+        row = rows[article_id]
+        shared, weight = scorer.shared(keys[article_id])
+        lexical = (cosine(index.vector, row.get("vector"))
+                   if same_language(row["language"], index.language) else None)
+        if scorer.could_match(weight, lexical):
+            found[article_id] = (sorted(keys[article_id]), shared, weight, lexical)
+    weight_of = scorer.weights_with(store, {k for theirs, *_ in found.values() for k in theirs})
+    best: tuple[float, int, StoryParts] | None = None
+    for article_id, (theirs, shared, weight, lexical) in found.items():
+        total = sum([weight_of[k] for k in theirs])  # in the order of the candidate's anchors
+        parts = scorer.parts(shared, weight, total, theirs, rows[article_id])
+        score = parts.score
+        if lexical is not None:  # in another language: no word score
+            score = max(score, lexical_join(lexical, True, parts.contradictions, config))
         if score >= config.story_threshold and (best is None or score > best[0]):
-            best = (score, article_id, evidence)
+            best = (score, article_id, parts)
     if best is None:
         return None
-    score, matched, evidence = best
+    score, matched, parts = best
     row = rows[matched]
+    evidence = parts.explain(anchors)
+    lexical_score(index, row, evidence, config)  # records the cosine and similarity
     same = same_language(row["language"], index.language)
     return Decision(row["cluster_id"], matched, "story", round(score, 4),
                     "rewrite" if same else "translation", evidence)
@@ -374,32 +391,39 @@ def same_language(a: str | None, b: str | None) -> bool:
 
 def lexical_score(index: DedupIndex, row: dict[str, Any], evidence: dict[str, Any],
                   config: DedupConfig) -> float:
-    """A same-language candidate's word cosine, as a story score: above the lexical threshold
-    it maps onto [story threshold, 1]; 0 when it contradicts or is in another language.
+    """A same-language candidate's word cosine, as a story score (see `lexical_join`).
     Records the cosine and the continuous similarity (any two languages) in the evidence."""
     same = same_language(row["language"], index.language)
     lexical = cosine(index.vector, row.get("vector"))
     evidence["cosine"] = round(lexical, 4)
     evidence["similarity"] = round(similarity(evidence["overlap"], evidence["shared_weight"],
                                               lexical, same_language=same), 4)
-    if not same or evidence["contradictions"] or lexical < config.lexical_threshold:
+    return lexical_join(lexical, same, evidence["contradictions"], config)
+
+
+def lexical_join(lexical: float, same: bool, contradictions: list[str],
+                 config: DedupConfig) -> float:
+    """A word cosine as a story score: above the lexical threshold it maps onto [story
+    threshold, 1]; 0 when the two contradict or are in different languages."""
+    if not same or contradictions or lexical < config.lexical_threshold:
         return 0.0
     span = (lexical - config.lexical_threshold) / (1 - config.lexical_threshold or 1.0)
     return config.story_threshold + (1 - config.story_threshold) * span
 
 
-def story_candidates(store: Store, index: DedupIndex, own_df: dict[str, int], n_docs: int,
-                     config: DedupConfig) -> list[int]:
-    """Articles holding the new article's rarest anchors, ranked by the weight they share."""
+def story_candidates(store: Store, index: DedupIndex, own_df: dict[str, int],
+                     own: dict[str, float], config: DedupConfig) -> list[int]:
+    """Articles holding the new article's rarest anchors, ranked by the weight (`own`) they
+    share."""
     stored = [k for k in own_df if own_df[k] > 1]  # counts include the new article itself
     rare = sorted(stored, key=lambda k: (own_df[k], k))[: config.anchor_queries]
-    weight = {anchor: anchor_weight(anchor, own_df[anchor], n_docs) for anchor in rare}
-    votes: Counter[int] = Counter()
+    votes: dict[int, float] = {}
+    get = votes.get
     for anchor, article_id in store.dedup_anchor_postings(rare, index.day, config.window_days,
                                                           config.postings_limit):
-        votes[article_id] += weight[anchor]
-    ranked = sorted(votes.items(), key=lambda kv: (-kv[1], kv[0]))
-    return [article_id for article_id, _ in ranked[: config.candidates]]
+        votes[article_id] = get(article_id, 0) + own[anchor]
+    ranked = sorted(sorted(votes), key=get, reverse=True)  # ties: the smaller id first
+    return ranked[: config.candidates]
 
 
 def weights(own_df: dict[str, int], n_docs: int) -> dict[str, float]:
@@ -407,37 +431,130 @@ def weights(own_df: dict[str, int], n_docs: int) -> dict[str, float]:
     return {k: anchor_weight(k, df, n_docs) for k, df in own_df.items()}
 
 
+# Anchor weights are >= 0 and both totals include the shared anchors' weights, so a candidate's
+# overlap exceeds 1 only by the rounding of the sums (about n x 1e-16 for n anchors): far less
+# than this margin.
+OVERLAP_MARGIN = 1e-6
+
+
+@dataclass
+class StoryParts:
+    """A candidate's story score and what it rests on."""
+
+    score: float
+    shared: list[str]
+    overlap: float
+    weight: float
+    contradictions: list[str]
+
+    def explain(self, anchors: Anchors) -> dict[str, Any]:
+        """The evidence of the match."""
+        return explain(anchors, self.shared, self.overlap, self.weight, self.contradictions)
+
+
+@dataclass
+class StoryScorer:
+    """Scores story candidates against one new article, its anchors and their weights."""
+
+    anchors: Anchors
+    own: dict[str, float]
+    n_docs: int
+    config: DedupConfig
+    own_total: float = field(init=False)
+    own_numbers: set[float] = field(init=False)
+
+    def __post_init__(self) -> None:
+        """What every candidate is compared with: the total weight, the numbers."""
+        self.own_total = sum(self.own.values())
+        self.own_numbers = number_values(self.anchors.keys)
+
+    def shared(self, theirs: Iterable[str]) -> tuple[list[str], float]:
+        """The anchors (sorted) a candidate shares, and their weight."""
+        own = self.own
+        shared = sorted(own.keys() & theirs)
+        return shared, sum([own[k] for k in shared])
+
+    def weights_with(self, store: Store, anchors: set[str]) -> dict[str, float]:
+        """The weights of the new article's anchors and of `anchors` (those it lacks weigh by
+        their stored document frequency)."""
+        other = sorted(anchors - self.own.keys())
+        stored_df = store.dedup_anchor_df(other)
+        return self.own | {k: anchor_weight(k, max(1, stored_df.get(k, 0)), self.n_docs)
+                           for k in other}
+
+    def could_match(self, weight: float, lexical: float | None) -> bool:
+        """Whether a candidate sharing `weight` may score above the threshold: its anchor score
+        is at most the damping factor (overlap <= 1); its word score (`lexical`: the cosine, in
+        the same language) needs no contradiction."""
+        config = self.config
+        if config.contradiction_penalty < 0:  # contradictions would add: no bound
+            return True
+        damping = min(1.0, weight / config.story_min_weight)
+        if max(damping * (1 + OVERLAP_MARGIN), 0.0) >= config.story_threshold:
+            return True
+        return (lexical is not None
+                and lexical_join(lexical, True, [], config) >= config.story_threshold)
+
+    def parts(self, shared: list[str], weight: float, total: float, theirs: Iterable[str],
+              row: dict[str, Any]) -> StoryParts:
+        """The score of a candidate with anchors `theirs` weighing `total`: weighted overlap,
+        damped when little is shared, minus contradictions."""
+        config = self.config
+        overlap = weight / (min(self.own_total, total) or 1.0)
+        contradictions = find_contradictions(self.anchors, theirs, row, self.own_numbers)
+        score = overlap * min(1.0, weight / config.story_min_weight)
+        score -= config.contradiction_penalty * len(contradictions)
+        return StoryParts(max(score, 0.0), shared, overlap, weight, contradictions)
+
+
 def story_score(anchors: Anchors, own: dict[str, float], other: dict[str, int],
                 row: dict[str, Any], n_docs: int,
                 config: DedupConfig) -> tuple[float, dict[str, Any]]:
-    """Weighted overlap of anchors, damped when little is shared, minus contradictions."""
-    theirs = {k: own[k] if k in own else anchor_weight(k, df, n_docs) for k, df in other.items()}
-    shared = sorted(k for k in own if k in theirs)
-    weight = sum(own[k] for k in shared)
-    overlap = weight / (min(sum(own.values()), sum(theirs.values())) or 1.0)
-    contradictions = find_contradictions(anchors, other, row)
-    score = overlap * min(1.0, weight / config.story_min_weight)
-    score -= config.contradiction_penalty * len(contradictions)
-    evidence = explain(anchors, shared, overlap, weight, contradictions)
-    return max(score, 0.0), evidence
+    """Weighted overlap of anchors, damped when little is shared, minus contradictions;
+    `other`: the candidate's anchors with their document frequencies."""
+    scorer = StoryScorer(anchors, own, n_docs, config)
+    total = sum([own[k] if k in own else anchor_weight(k, df, n_docs)
+                 for k, df in other.items()])
+    parts = scorer.parts(*scorer.shared(other), total, other, row)
+    return parts.score, parts.explain(anchors)
 
 
-def find_contradictions(anchors: Anchors, other: dict[str, int],
-                        row: dict[str, Any]) -> list[str]:
-    """Different headline counts (the lead's largest), or no year in common: other stories."""
+@functools.lru_cache(maxsize=1 << 16)
+def number_value(key: str) -> float:
+    """The value of a number anchor key (`n:12`)."""
+    return float(key[2:])
+
+
+def number_values(keys: Iterable[str]) -> set[float]:
+    """The values of the number anchors among `keys`."""
+    return {number_value(k) for k in keys if k.startswith("n:")}
+
+
+def find_contradictions(anchors: Anchors, other: Iterable[str], row: dict[str, Any],
+                        own_numbers: set[float] | None = None) -> list[str]:
+    """Different headline counts (the lead's largest), or no year in common: other stories.
+    `own_numbers`: number_values(anchors.keys), when already known."""
     found = []
-    their_numbers = {float(k[2:]) for k in other if k.startswith("n:")}
-    own_numbers = {float(k[2:]) for k in anchors.keys if k.startswith("n:")}
-    their_lead = set(json_list(row.get("lead")))
-    if anchors.lead_numbers and their_lead:
-        own_head, their_head = max(anchors.lead_numbers), max(their_lead)
-        if own_head not in their_numbers and their_head not in own_numbers:
-            found.append(f"headline counts {fmt_numbers([own_head])[0]} vs "
-                         f"{fmt_numbers([their_head])[0]}")
-    their_years = set(json_list(row.get("years")))
-    if anchors.years and their_years and not (anchors.years & their_years):
-        found.append(f"years {sorted(anchors.years)} vs {sorted(their_years)}")
+    if anchors.lead_numbers:
+        their_lead = json_values(row.get("lead"))
+        if their_lead:
+            own_head, their_head = max(anchors.lead_numbers), max(their_lead)
+            if own_numbers is None:
+                own_numbers = number_values(anchors.keys)
+            if own_head not in number_values(other) and their_head not in own_numbers:
+                found.append(f"headline counts {fmt_numbers([own_head])[0]} vs "
+                             f"{fmt_numbers([their_head])[0]}")
+    if anchors.years:
+        their_years = json_values(row.get("years"))
+        if their_years and not (anchors.years & their_years):
+            found.append(f"years {sorted(anchors.years)} vs {sorted(their_years)}")
     return found
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def json_values(value: str | None) -> frozenset[Any]:
+    """A JSON list column as a set (few distinct values: read each once)."""
+    return frozenset(json_list(value))
 
 
 def json_list(value: str | None) -> list[Any]:

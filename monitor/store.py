@@ -236,6 +236,34 @@ def m013_dedup_anchor_sets(db: sqlite_utils.Database) -> None:
     db.execute("drop index if exists idx_dedup_anchors_article_id")
 
 
+# Dedup's index tables rebuilt WITHOUT ROWID (m014), each clustered on the key it is looked up
+# or deleted by, so a row lives in one B-tree fewer: (columns, primary key, secondary indexes).
+DEDUP_CLUSTERED: dict[str, tuple[str, str, list[list[str]]]] = {
+    "dedup_anchors": ('"anchor" TEXT, "day" INTEGER, "article_id" INTEGER',
+                      '"article_id", "anchor"', [["anchor", "day"]]),
+    "dedup_lsh": ('"band" INTEGER, "bucket" INTEGER, "article_id" INTEGER',
+                  '"band", "bucket", "article_id"', [["article_id"]]),
+    "dedup_anchor_df": ('"anchor" TEXT, "df" INTEGER', '"anchor"', []),
+}
+
+
+@migrations()
+def m014_dedup_without_rowid(db: sqlite_utils.Database) -> None:
+    """Dedup: the anchor, LSH and anchor-frequency tables as WITHOUT ROWID tables, same rows
+    (an article's anchors are the table's key order; (anchor, day) and LSH indexes cover)."""
+    for table, (columns, key, indexes) in DEDUP_CLUSTERED.items():
+        names = ", ".join(f'"{c}"' for c in db[table].columns_dict)
+        db.execute(f'create table "{table}_m014" ({columns}, primary key ({key})) '
+                   "without rowid")
+        # or ignore: a row without its key (never written) would fail the implicit NOT NULL
+        db.execute(f'insert or ignore into "{table}_m014" ({names}) select {names} '
+                   f'from "{table}" order by {key}')
+        db.execute(f'drop table "{table}"')
+        db.execute(f'alter table "{table}_m014" rename to "{table}"')
+        for index in indexes:
+            db[table].create_index(index)
+
+
 # Dedup document frequencies and the article count are added up in memory and written every
 # this many articles (and when the store closes), not with each article: they touch a few
 # hundred scattered rows per article. A crawl killed in between loses only those increments.
@@ -860,14 +888,27 @@ class Store:
                    "anchor = ? and day is null order by article_id desc limit ?)")
         if day is None:
             branches = [("select * from (select anchor, article_id from dedup_anchors where "
-                         "anchor = ? order by day desc limit ?)", [a, limit]) for a in anchors]
+                         "anchor = ? order by day desc, article_id desc limit ?)", [a, limit])
+                        for a in anchors]
         else:
             dated = ("select * from (select anchor, article_id from dedup_anchors where "
-                     "anchor = ? and day between ? and ? order by day desc limit ?)")
+                     "anchor = ? and day between ? and ? order by day desc, article_id desc "
+                     "limit ?)")
             branches = [(sql, args) for a in anchors for sql, args in (
                 (dated, [a, day - window, day + window, limit]), (undated, [a, limit]))]
         sql = " union all ".join(b for b, _ in branches)
         return [tuple(r) for r in self.db.execute(sql, [x for _, args in branches for x in args])]
+
+    def dedup_anchor_lists(self, ids: list[int]) -> dict[int, list[str]]:
+        """Each article's anchors, without their document frequencies (from the index alone)."""
+        found: dict[int, list[str]] = {i: [] for i in ids}
+        if not ids:
+            return found
+        rows = self.db.execute(  # one string per article: anchor keys hold no control characters
+            "select article_id, group_concat(anchor, char(31)) from dedup_anchors where article_id "
+            f"in ({','.join('?' * len(ids))}) group by article_id", ids)
+        found.update((article_id, keys.split("\x1f")) for article_id, keys in rows)
+        return found
 
     def dedup_anchor_sets(self, ids: list[int]) -> dict[int, dict[str, int]]:
         """Each article's anchors with their current document frequency."""

@@ -422,3 +422,75 @@ def test_minhash_signature_is_datasketch_s() -> None:
     ours = minhash(text, config)
     assert ours is not None and ours.hashvalues.tolist() == reference.hashvalues.tolist()
 
+
+
+# ----- the story stage scores only the candidates that can match -----
+
+def test_story_stage_decides_as_scoring_every_candidate(store: Store) -> None:
+    """Candidates whose shared anchors cannot reach the threshold are not scored in full: the
+    decision, score and evidence are those of scoring every candidate."""
+    from monitor import dedup
+    neighbours = [  # a few anchors in common: scored in full by none of the two
+        "Tulsa Police Department said 12 cars were stolen in Broken Arrow on March 14.",
+        "Karen Whitfield opened a bakery in Sapulpa, Oklahoma, with 6 employees.",
+        "The Oklahoma Department of Human Services hired 17 social workers in Tulsa County.",
+    ]
+    for i, text in enumerate(FILLER_EN + neighbours):
+        ingest(store, make(f"https://f.test/{i}", text))
+    ingest(store, make("https://a.test/41", REPORT_EN))
+    ingest(store, make("https://b.test/27", OTHER_STORY), DedupConfig(near_copy_threshold=0.99))
+    for article, config in ((make("https://d.test/fr", REPORT_FR, "fr", "2024-03-21"),
+                             DedupConfig()),
+                            (make("https://e.test/en", REWRITE_EN), DedupConfig(
+                                near_copy_threshold=0.99, story_min_weight=1e9))):
+        decision = decide(store, article, config)
+        anchors = extract_anchors(article.text, article.title, load_profile(article.language),
+                                  article.published)
+        n_docs = store.dedup_document_count() + 1
+        stored_df = store.dedup_anchor_df(list(anchors.keys))
+        own_df = {k: stored_df.get(k, 0) + 1 for k in anchors.keys}
+        own = dedup.weights(own_df, n_docs)
+        rows = store.dedup_articles(dedup.story_candidates(store, decision.index, own_df, own,
+                                                           config))
+        sets = store.dedup_anchor_sets(sorted(rows))
+        scorer = dedup.StoryScorer(anchors, own, n_docs, config)
+        full, pruned = {}, 0
+        for i in sorted(rows):
+            score, evidence = dedup.story_score(anchors, own, sets[i], rows[i], n_docs, config)
+            full[i] = max(score, dedup.lexical_score(decision.index, rows[i], evidence, config))
+            lexical = (evidence["cosine"] if dedup.same_language(rows[i]["language"],
+                                                                 article.language) else None)
+            if not scorer.could_match(scorer.shared(sets[i])[1], lexical):
+                assert full[i] < config.story_threshold
+                pruned += 1
+            if i == decision.matched_id:
+                assert evidence == decision.evidence
+        best = max(full, key=lambda i: (full[i], -i))
+        assert pruned >= 2 and decision.method == "story"
+        assert (decision.matched_id, decision.score) == (best, round(full[best], 4))
+
+
+def test_anchor_lists_are_the_anchor_sets_keys(store: Store) -> None:
+    ingest(store, make("https://a.test/en", REPORT_EN))
+    ingest(store, make("https://b.test/fr", REPORT_FR, "fr", published=None))
+    ids = [r[0] for r in store.db.execute("select id from articles")] + [999]
+    sets = store.dedup_anchor_sets(ids)
+    lists = store.dedup_anchor_lists(ids)
+    assert {i: sorted(keys) for i, keys in lists.items()} == {i: sorted(s) for i, s in sets.items()}
+    assert lists[999] == []
+
+
+def test_cosine_sums_the_common_terms_in_order() -> None:
+    """Leaving out the terms one vector lacks changes no bit of the cosine."""
+    import random
+    from collections import Counter
+
+    from monitor.dedup import cosine, decode_vector, term_vector
+    rng = random.Random(7)
+    for _ in range(200):
+        a, b = (term_vector(Counter({rng.randrange(150): rng.randrange(1, 5) for _ in range(80)}),
+                            {t: rng.randrange(20) for t in range(150)}, 50) for _ in range(2))
+        small, large = sorted((decode_vector(a), decode_vector(b)), key=len)
+        assert cosine(a, b) == sum(w * large.get(t, 0.0) for t, w in small.items())
+    apart = cosine(term_vector(Counter({1: 1}), {}, 10), term_vector(Counter({2: 1}), {}, 10))
+    assert repr(apart) == "0.0"  # a float, as the evidence records it
