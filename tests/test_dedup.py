@@ -423,7 +423,6 @@ def test_minhash_signature_is_datasketch_s() -> None:
     assert ours is not None and ours.hashvalues.tolist() == reference.hashvalues.tolist()
 
 
-
 # ----- the story stage scores only the candidates that can match -----
 
 def test_story_stage_decides_as_scoring_every_candidate(store: Store) -> None:
