@@ -34,12 +34,11 @@ from datetime import date
 from typing import Any
 
 import numpy as np
-from datasketch import MinHash
-from datasketch.lsh import _optimal_param
 
 from monitor.anchors import Anchors, extract_anchors, kind_of
 from monitor.extraction import normalise_for_hash
 from monitor.items import Article
+from monitor.minhash import lsh_params, sha1_hashes32, signature
 from monitor.profiles import load_profile
 from monitor.similarity import similarity
 from monitor.store import Store
@@ -99,12 +98,6 @@ def idf(df: int, n_docs: int) -> float:
     """Inverse document frequency of an anchor held by `df` of `n_docs` articles (a small store
     counts as IDF_PRIOR_DOCS); few distinct (df, n_docs) pairs occur per article."""
     return max(0.0, math.log((max(n_docs, IDF_PRIOR_DOCS) + 1) / (df + 0.5)))
-
-
-@functools.cache
-def lsh_params(threshold: float, num_perm: int) -> tuple[int, int]:
-    """datasketch's optimal (bands, rows) for a threshold, computed once."""
-    return _optimal_param(threshold, num_perm, 0.5, 0.5)
 
 
 @dataclass
@@ -188,39 +181,23 @@ def shingles(text: str, size: int) -> set[str]:
     return {" ".join(words[i:i + size]) for i in range(max(len(words) - size + 1, 0))}
 
 
-@functools.cache
-def permutations(num_perm: int) -> tuple[str, Any]:
-    """datasketch's scheme and (seeded) MinHash permutations, drawn once, not per article."""
-    sketch = MinHash(num_perm=num_perm)
-    return sketch.scheme, sketch.permutations
-
-
-def minhash(text: str, config: DedupConfig) -> MinHash | None:
-    """The MinHash of the text's word shingles (None for texts too short to compare)."""
+def minhash(text: str, config: DedupConfig) -> np.ndarray | None:
+    """The MinHash signature (datasketch's) of the text's word shingles, or None for texts too
+    short to compare."""
     grams = shingles(text, config.shingle_words)
     if len(grams) < MIN_SHINGLES:
         return None
-    scheme, drawn = permutations(config.num_perm)
-    sketch = MinHash(num_perm=config.num_perm, permutations=drawn, scheme=scheme, hashfunc=int)
-    sketch.update_batch(sha1_hashes32(grams))
-    return sketch
-
-
-def sha1_hashes32(grams: Iterable[str]) -> list[int]:
-    """datasketch's `sha1_hash32` of each UTF-8 shingle, with one unpacking for them all."""
-    sha1 = hashlib.sha1
-    digests = b"".join([sha1(g.encode()).digest()[:4] for g in grams])
-    return np.frombuffer(digests, dtype="<u4").tolist()
+    return signature(sha1_hashes32(grams), config.num_perm)
 
 
 def minhash_buckets(text: str, language: str,
                     config: DedupConfig) -> tuple[bytes | None, list[tuple[int, int]]]:
     """The signature bytes and one (band, bucket) per LSH band, bucketed per language."""
-    sketch = minhash(text, config)
-    if sketch is None:
+    hashvalues = minhash(text, config)
+    if hashvalues is None:
         return None, []
     bands, rows = config.bands
-    values = sketch.hashvalues.astype(np.uint64)
+    values = hashvalues.astype(np.uint64)
     buckets = []
     for band in range(bands):
         digest = hashlib.blake2b(language.encode() + values[band * rows:(band + 1) * rows]

@@ -409,20 +409,6 @@ def test_anchor_postings_in_one_query_within_the_window(store: Store) -> None:
     assert late == [("p:tulsa", ids["https://b.test/fr"])]  # only the undated report
 
 
-def test_minhash_signature_is_datasketch_s() -> None:
-    """Shingles hashed in one batch give datasketch's own MinHash (sha1_hash32 per shingle)."""
-    from datasketch import MinHash
-
-    from monitor.dedup import minhash, permutations, shingles
-    config = DedupConfig()
-    text = next(SEEDS.glob("000_*")).read_text(encoding="utf-8")
-    scheme, drawn = permutations(config.num_perm)
-    reference = MinHash(num_perm=config.num_perm, permutations=drawn, scheme=scheme)
-    reference.update_batch([g.encode("utf-8") for g in shingles(text, config.shingle_words)])
-    ours = minhash(text, config)
-    assert ours is not None and ours.hashvalues.tolist() == reference.hashvalues.tolist()
-
-
 # ----- the story stage scores only the candidates that can match -----
 
 def test_story_stage_decides_as_scoring_every_candidate(store: Store) -> None:
