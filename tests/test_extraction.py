@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+import trafilatura.core
 from conftest import seed_path
 from lxml.html import HtmlElement, fromstring
 from trafilatura.json_metadata import normalize_json as trafilatura_normalize_json
@@ -16,7 +19,9 @@ from trafilatura.metadata import (
 )
 
 from monitor.extraction import (
+    ESCALATION_CONSTANT,
     ExtractionError,
+    body_text,
     content_hash,
     extract,
     find_text_date,
@@ -26,6 +31,7 @@ from monitor.extraction import (
     opening_sentence,
     page_author,
     page_metadata,
+    without_recall_escalation,
 )
 from monitor.items import Article
 
@@ -177,6 +183,63 @@ def test_page_the_fast_extractor_misses_is_read_again() -> None:
             + PARA.format(n=11) * 6 + "</footer></body></html>")
     text = extract(Article(url="https://e.org/a", source="t", body=page)).text
     assert text.startswith("Officers from the state police and federal agents located 11")
+
+
+# A short story on a page whose menus hold ten times its text: trafilatura's balanced mode
+# measures the whole page's text (html2txt) to consider re-reading it in recall mode.
+MENU_PAGE = ("<html><head><title>Nine children located</title></head><body><nav><ul>"
+             + "".join(f"<li><a href='/s/{i}'>Section number {i} of the county website</a></li>"
+                       for i in range(120))
+             + "</ul></nav><article><h1>Nine children located</h1>"
+             + "".join(f"<p>{PARA.format(n=n)}</p>" for n in (9, 10, 12))
+             + "</article></body></html>")
+
+
+class Html2txtCalls:
+    """Counts trafilatura.core's calls of html2txt."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.calls = 0
+        self.original = trafilatura.core.html2txt
+        monkeypatch.setattr(trafilatura.core, "html2txt", self)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> str:
+        self.calls += 1
+        return self.original(*args, **kwargs)
+
+
+def test_trafilatura_still_has_the_escalation_switch() -> None:
+    """An upgrade of trafilatura that renames the constant must be noticed, not silently slower."""
+    assert isinstance(getattr(trafilatura.core, ESCALATION_CONSTANT), int)
+
+
+def test_fast_pass_skips_the_recall_escalation(monkeypatch: pytest.MonkeyPatch) -> None:
+    spy = Html2txtCalls(monkeypatch)
+    saved = getattr(trafilatura.core, ESCALATION_CONSTANT)
+    text = body_text(fromstring(MENU_PAGE), "https://e.org/nine")
+    assert spy.calls == 0
+    assert getattr(trafilatura.core, ESCALATION_CONSTANT) == saved  # restored
+    assert "located 9 missing children" in text and "Section number" not in text
+
+
+def test_trafilatura_alone_measures_the_page_for_escalation(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same page read by trafilatura's fast mode directly does call html2txt, and gives
+    the same text as the station (what the switch saves is that call)."""
+    spy = Html2txtCalls(monkeypatch)
+    doc = trafilatura.bare_extraction(
+        fromstring(MENU_PAGE), url="https://e.org/nine", include_comments=False,
+        include_tables=True, fast=True)
+    assert spy.calls == 1
+    assert doc.text == body_text(fromstring(MENU_PAGE), "https://e.org/nine")
+
+
+def test_escalation_switch_is_restored_after_an_error() -> None:
+    saved = getattr(trafilatura.core, ESCALATION_CONSTANT)
+    with pytest.raises(RuntimeError), without_recall_escalation():
+        assert getattr(trafilatura.core, ESCALATION_CONSTANT) == 0
+        raise RuntimeError("extraction failed")
+    assert getattr(trafilatura.core, ESCALATION_CONSTANT) == saved
 
 
 def test_bare_year_is_not_a_date() -> None:
