@@ -285,17 +285,49 @@ class PendingStats:
             df[key] = df.get(key, 0) + delta
 
     def added(self, stored: dict[Any, int], keys: list[Any]) -> dict[Any, int]:
-        """Stored document frequencies of `keys` with the pending deltas added (0s dropped)."""
-        df = self.df
-        if not df:
-            return stored
-        found = {k: stored.get(k, 0) + df.get(k, 0) for k in keys}
-        return {k: n for k, n in found.items() if n > 0}
+        """Document frequencies of `keys` (each one in `stored`) with the pending deltas added;
+        keys counted by no article left out."""
+        pending = self.df.get
+        return {k: n for k in keys if (n := stored[k] + pending(k, 0)) > 0}
 
     def clear(self) -> None:
         """Forget what has been written."""
         self.articles = 0
         self.df.clear()
+
+
+# Stored document frequencies kept in memory between writes: at most this many per table.
+DF_CACHE_SIZE = 200_000
+
+
+class FrequencyCache:
+    """Stored document frequencies (0 for keys without a row) already read, per table.
+
+    This process writes them only in `_flush_dedup_stats`, which forgets the keys it writes;
+    a write by another connection (a review, another crawl) changes SQLite's `data_version`,
+    which empties the cache before the next read."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.tables: dict[str, dict[Any, int]] = {}
+        self.version: int | None = None
+
+    def table(self, name: str) -> dict[Any, int]:
+        """The cached frequencies of one table, valid now."""
+        version = self.conn.execute("pragma data_version").fetchone()[0]
+        if version != self.version:
+            self.tables.clear()
+            self.version = version
+        cache = self.tables.setdefault(name, {})
+        if len(cache) > DF_CACHE_SIZE:
+            cache.clear()
+        return cache
+
+    def forget(self, keys: Iterable[Any]) -> None:
+        """Drop `keys` from every table's cache."""
+        for cache in self.tables.values():
+            for key in keys:
+                cache.pop(key, None)
 
 
 CLUSTER_MEMBERS = (
@@ -347,6 +379,7 @@ class Store:
         self.db.enable_wal()
         self.db.execute("PRAGMA synchronous = NORMAL")
         self._pending_stats = PendingStats()
+        self._df_cache = FrequencyCache(self.db.conn)
         migrations.apply(self.db)
 
     def close(self) -> None:
@@ -558,6 +591,7 @@ class Store:
         store = cls.__new__(cls)
         store.db = sqlite_utils.Database(conn)
         store._pending_stats = PendingStats()
+        store._df_cache = FrequencyCache(conn)
         store.path = Path(store.db.execute("pragma database_list").fetchone()[2] or ":memory:")
         if migrate:
             migrations.apply(store.db)
@@ -868,15 +902,17 @@ class Store:
         return self._document_frequencies("dedup_term_df", "term", terms)
 
     def _document_frequencies(self, table: str, column: str, keys: list[Any]) -> dict[Any, int]:
-        """Stored document frequencies of `keys` plus the pending ones, in chunks of 900
-        (under SQLite's parameter limit)."""
-        found: dict[Any, int] = {}
-        for start in range(0, len(keys), 900):
-            chunk = keys[start:start + 900]
-            found.update(self.db.execute(
+        """Stored document frequencies of `keys` plus the pending ones; those not read before
+        (see FrequencyCache) in chunks of 900 (under SQLite's parameter limit)."""
+        cache = self._df_cache.table(table)
+        missing = [k for k in keys if k not in cache]
+        for start in range(0, len(missing), 900):
+            chunk = missing[start:start + 900]
+            cache.update(dict.fromkeys(chunk, 0))
+            cache.update(self.db.execute(
                 f"select {column}, df from {table} where {column} in "
                 f"({','.join('?' * len(chunk))})", chunk).fetchall())
-        return self._pending_stats.added(found, keys)
+        return self._pending_stats.added(cache, keys)
 
     def dedup_anchor_postings(self, anchors: list[str], day: int | None, window: int,
                               limit: int) -> list[tuple[str, int]]:
@@ -967,6 +1003,7 @@ class Store:
         """Add the pending document frequencies and article count to their tables (inside the
         caller's transaction)."""
         pending = self._pending_stats
+        self._df_cache.forget(pending.df)  # read again after the write (or its rollback)
         self.db.conn.executemany(
             "insert into dedup_anchor_df (anchor, df) values (?, ?) "
             "on conflict(anchor) do update set df = df + excluded.df",

@@ -124,3 +124,49 @@ def test_dedup_reads_and_deletes_use_an_index(filled: Store) -> None:
         bad = [step for step in plan if (step.startswith("SCAN") and "subquery" not in step)
                or "FOR ORDER BY" in step or "FOR RIGHT PART OF ORDER BY" in step]
         assert not bad, (sql, plan)
+
+
+# ----- document frequencies kept in memory between reads -----
+
+def test_frequencies_read_once_then_from_memory(filled: Store) -> None:
+    expected = {"n:41": 3, "p:tulsa": 3, "q:harbor": 1}
+    assert filled.dedup_anchor_df(["n:41", "p:tulsa", "q:harbor", "n:999"]) == expected
+    seen: list[str] = []
+    filled.db.conn.set_trace_callback(seen.append)
+    again = filled.dedup_anchor_df(["n:41", "p:tulsa", "q:harbor", "n:999"])
+    filled.db.conn.set_trace_callback(None)
+    assert again == expected
+    assert not [s for s in seen if "dedup_anchor_df" in s]
+
+
+def test_frequencies_follow_this_store_s_writes(filled: Store) -> None:
+    """Read, then more articles, then a batch written: reads count every article each time."""
+    from monitor.store import DEDUP_STATS_BATCH
+    assert filled.dedup_anchor_df(["n:41"]) == {"n:41": 3}
+    for i in range(DEDUP_STATS_BATCH):
+        filled.save_article(indexed(f"https://b.test/{i}", f"copy {i}", ["n:41"], DAY, [(0, i)]))
+        assert filled.dedup_anchor_df(["n:41", "n:12"]) == {"n:41": 4 + i, "n:12": 1}
+    assert filled.db.execute("select df from dedup_anchor_df where anchor = 'n:41'"
+                             ).fetchone()[0] > 3  # a batch was written meanwhile
+
+
+def test_frequencies_see_another_connection_s_writes(tmp_db: Path) -> None:
+    """A review or another process writing the same store: its counts are read, not stale."""
+    first, second = Store(tmp_db), Store(tmp_db)
+    first.save_article(ARTICLES[0])
+    first.close()  # writes its pending counts
+    assert second.dedup_anchor_df(["n:41", "p:tulsa"]) == {"n:41": 1, "p:tulsa": 1}
+    third = Store(tmp_db)
+    third.save_article(ARTICLES[1])
+    third.close()
+    assert second.dedup_anchor_df(["n:41", "p:tulsa"]) == {"n:41": 2, "p:tulsa": 2}
+    assert second.dedup_term_df([3, 7]) == {3: 2, 7: 2}
+    second.close()
+
+
+def test_frequency_cache_is_bounded(filled: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    from monitor import store as store_module
+    monkeypatch.setattr(store_module, "DF_CACHE_SIZE", 3)
+    filled.dedup_anchor_df(["n:41", "p:tulsa", "q:harbor", "n:12", "n:6"])
+    assert filled.dedup_anchor_df(["n:41"]) == {"n:41": 3}
+    assert len(filled._df_cache.table("dedup_anchor_df")) <= 3 + 1
