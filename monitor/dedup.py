@@ -31,6 +31,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import accumulate
 from typing import Any
 
 import numpy as np
@@ -181,10 +182,21 @@ def shingles(text: str, size: int) -> set[str]:
     return {" ".join(words[i:i + size]) for i in range(max(len(words) - size + 1, 0))}
 
 
+def shingle_bytes(text: str, size: int) -> set[bytes]:
+    """`shingles` in UTF-8: each a slice of the encoded normalised text, whose words are
+    separated by one space (no join and no encoding per shingle)."""
+    data = normalise_for_hash(text).encode()
+    if not data:
+        return set()
+    ends = list(accumulate([len(word) + 1 for word in data.split(b" ")]))  # next word's start
+    starts = [0, *ends[:-1]]
+    return {data[starts[i]:ends[i + size - 1] - 1] for i in range(len(ends) - size + 1)}
+
+
 def minhash(text: str, config: DedupConfig) -> np.ndarray | None:
     """The MinHash signature (datasketch's) of the text's word shingles, or None for texts too
     short to compare."""
-    grams = shingles(text, config.shingle_words)
+    grams = shingle_bytes(text, config.shingle_words)
     if len(grams) < MIN_SHINGLES:
         return None
     return signature(sha1_hashes32(grams), config.num_perm)

@@ -35,11 +35,11 @@ def permutations(num_perm: int, seed: int = SEED) -> tuple[np.ndarray, np.ndarra
     return a, b
 
 
-def sha1_hashes32(grams: Iterable[str]) -> np.ndarray:
-    """datasketch's `sha1_hash32` of each UTF-8 string: the first 4 bytes of its SHA-1,
-    little-endian."""
+def sha1_hashes32(grams: Iterable[bytes]) -> np.ndarray:
+    """datasketch's `sha1_hash32` of each byte string: the first 4 of its SHA-1's 20 bytes,
+    little-endian (read from all the digests at once)."""
     sha1 = hashlib.sha1
-    return np.frombuffer(b"".join([sha1(g.encode()).digest()[:4] for g in grams]), "<u4")
+    return np.frombuffer(b"".join([sha1(g).digest() for g in grams]), "<u4")[::5]
 
 
 def fmix32(values: np.ndarray) -> np.ndarray:

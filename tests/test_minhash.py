@@ -10,7 +10,7 @@ import pytest
 from datasketch import MinHash
 from datasketch.lsh import _optimal_param
 
-from monitor.dedup import DedupConfig, minhash, shingles
+from monitor.dedup import DedupConfig, minhash, shingle_bytes, shingles
 from monitor.minhash import lsh_params, sha1_hashes32, signature
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
@@ -32,7 +32,22 @@ def test_signature_of_unicode_shingles_is_datasketch_s(num_perm: int) -> None:
     grams = ["élan vital", "ключевое слово", "東京 都", "a b c", "", "x" * 300]
     reference = MinHash(num_perm=num_perm)
     reference.update_batch([g.encode("utf-8") for g in grams])
-    assert signature(sha1_hashes32(grams), num_perm).tolist() == reference.hashvalues.tolist()
+    ours = signature(sha1_hashes32([g.encode("utf-8") for g in grams]), num_perm)
+    assert ours.tolist() == reference.hashvalues.tolist()
+
+
+@pytest.mark.parametrize("text", [
+    "", "one", "one two", "one two three", "Élan, vital! élan VITAL — 東京 都 ключевое слово",
+    "a b a b a b a b", "  spaced\n\n out\ttext, with: punctuation... and 12 numbers 12  "])
+@pytest.mark.parametrize("size", [1, 3, 5])
+def test_shingle_bytes_are_the_encoded_shingles(text: str, size: int) -> None:
+    assert shingle_bytes(text, size) == {g.encode("utf-8") for g in shingles(text, size)}
+
+
+@pytest.mark.parametrize("seed_file", sorted(SEEDS.glob("0*.txt")), ids=lambda p: p.name[:3])
+def test_seed_shingle_bytes_are_the_encoded_shingles(seed_file: Path) -> None:
+    text = seed_file.read_text(encoding="utf-8")
+    assert shingle_bytes(text, 3) == {g.encode("utf-8") for g in shingles(text, 3)}
 
 
 def test_short_text_has_no_signature() -> None:
