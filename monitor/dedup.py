@@ -137,8 +137,7 @@ def decide(store: Store, article: Article, config: DedupConfig | None = None) ->
     if existing and existing["cluster_id"] and existing["content_hash"] == article.content_hash:
         # a re-fetched page with the same text: the store keeps it as it is, index and all
         return Decision(existing["cluster_id"], relation=existing["relation"] or "original")
-    anchors = extract_anchors(article.text, article.title, load_profile(article.language),
-                              article.published)
+    anchors = article_anchors(article.text, article.title, article.language, article.published)
     index = build_index(article, anchors, config)
     counts = term_counts(article.text, article.title)
     index.terms = sorted(counts)
@@ -156,6 +155,18 @@ def decide(store: Store, article: Article, config: DedupConfig | None = None) ->
 
 
 # ----- the index of one article -----
+
+# The analyses below are pure functions of the text: the last few are remembered, as syndicated
+# copies repeat an article word for word.
+RECENT_TEXTS = 64
+
+
+@functools.lru_cache(maxsize=RECENT_TEXTS)
+def article_anchors(text: str, title: str | None, language: str,
+                    published: str | None) -> Anchors:
+    """The story anchors of an article, read through its language's profile."""
+    return extract_anchors(text, title, load_profile(language), published)
+
 
 def build_index(article: Article, anchors: Anchors, config: DedupConfig) -> DedupIndex:
     """URL keys, MinHash signature and LSH buckets, anchors, lead counts and years."""
@@ -202,6 +213,7 @@ def minhash(text: str, config: DedupConfig) -> np.ndarray | None:
     return signature(sha1_hashes32(grams), config.num_perm)
 
 
+@functools.lru_cache(maxsize=RECENT_TEXTS)
 def minhash_buckets(text: str, language: str,
                     config: DedupConfig) -> tuple[bytes | None, list[tuple[int, int]]]:
     """The signature bytes and one (band, bucket) per LSH band, bucketed per language."""
@@ -230,6 +242,7 @@ def term_id(word: str) -> int:
     return crc - (1 << 32) if crc >= 1 << 31 else crc
 
 
+@functools.lru_cache(maxsize=RECENT_TEXTS)
 def term_counts(text: str, title: str | None = None) -> Counter[int]:
     """Term ids with their counts in title and text: normalised words of 3+ letters cut to 6,
     and character bigrams in scripts written without spaces (Japanese, Chinese)."""

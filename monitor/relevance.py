@@ -33,6 +33,7 @@ logger = logging.getLogger(__name__)
 
 KINDS = ("recovered", "located", "rescued", "found")
 THRESHOLD = 0.5
+RECENT_TEXTS = 64  # classifications remembered (a pure function of text, title and profile)
 # A count of one or two children ("two children found safe") is what single-case stories
 # (AMBER alerts, a family abduction) report; operations report groups, so it weighs less.
 WEIGHTS = {"count": 0.4, "small_count": 0.2, "second_count": 0.1, "operation": 0.25,
@@ -264,6 +265,20 @@ def in_proper_name(text: str, start: int, end: int) -> bool:
 
 def classify(text: str, title: str | None, profile: Profile) -> Relevance:
     """Classify an article as operation / related / off_topic, with score and deciding terms."""
+    if profile is load_profile(profile.code):  # a loaded profile: the result may be recent
+        return _classify_recent(text, title, profile.code)
+    return _classify(text, title, profile)
+
+
+@functools.lru_cache(maxsize=RECENT_TEXTS)
+def _classify_recent(text: str, title: str | None, code: str) -> Relevance:
+    """`classify` through a loaded profile, remembered for the last few texts: syndicated
+    copies repeat an article word for word."""
+    return _classify(text, title, load_profile(code))
+
+
+def _classify(text: str, title: str | None, profile: Profile) -> Relevance:
+    """The classification itself."""
     full = f"{title}\n{text}" if title and not text.startswith(title) else text
     vocab = vocabulary(profile)
     folded = fold_cached(full)

@@ -114,6 +114,23 @@ def test_exact_copy_after_whitespace_and_case(store: Store) -> None:
     assert relation["relation"] == "copy"
 
 
+def test_verbatim_copy_is_analysed_once_with_the_same_index(store: Store) -> None:
+    """A word-for-word copy elsewhere: its anchors, shingles and terms are the first's,
+    remembered rather than read again; only its URL keys are its own."""
+    from monitor.dedup import article_anchors, minhash_buckets, term_counts
+    first = ingest(store, make("https://a.test/1", REPORT_EN))
+    caches = (article_anchors, minhash_buckets, term_counts)
+    hits = [cache.cache_info().hits for cache in caches]
+    assert ingest(store, make("https://b.test/wire", REPORT_EN)) == first
+    assert [cache.cache_info().hits for cache in caches] == [h + 1 for h in hits]
+    rows = {url: store.db.execute(
+        "select d.signature, d.terms, d.lead, d.years, (select group_concat(anchor) "
+        "from dedup_anchors x where x.article_id = a.id) from articles a join dedup_articles d "
+        "on d.article_id = a.id where a.url = ?", [url]).fetchone()
+        for url in ("https://a.test/1", "https://b.test/wire")}
+    assert rows["https://a.test/1"] == rows["https://b.test/wire"]
+
+
 # ----- stage 3: near copy -----
 
 def test_near_copy_with_an_edited_sentence(store: Store) -> None:

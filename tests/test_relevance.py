@@ -139,3 +139,25 @@ def test_fold_keeps_positions() -> None:
 
 def test_fixture_paths_exist() -> None:
     assert all(Path(FIXTURES / f"{name}.txt").exists() for name in MANIFEST)
+
+
+def test_a_copy_is_classified_once_and_alike() -> None:
+    from monitor.relevance import _classify_recent
+    text = ("Police located 14 missing children during Operation Safe Harbor, a multi-agency "
+            "sweep in Tulsa, the U.S. Marshals said on Tuesday.")
+    first = classify(text, "Fourteen children located", load_profile("en"))
+    before = _classify_recent.cache_info().hits
+    again = classify(text, "Fourteen children located", load_profile("en"))
+    assert _classify_recent.cache_info().hits == before + 1
+    assert again == first and first.topic == "operation"
+
+
+def test_a_profile_of_one_s_own_is_not_mistaken_for_the_loaded_one() -> None:
+    """A remembered result belongs to the loaded profile; another profile with the same code
+    (a test's, a user's edit) is read for itself."""
+    from dataclasses import replace
+    text = "Police located 14 missing children during Operation Safe Harbor in Tulsa."
+    loaded = load_profile("en")
+    assert classify(text, None, loaded).topic == "operation"
+    without_operations = replace(loaded, terms={**loaded.terms, "operation": []})
+    assert classify(text, None, without_operations).topic != "operation"
