@@ -62,10 +62,11 @@ def test_lsh_params_are_datasketch_s(num_perm: int) -> None:
         assert lsh_params(threshold, num_perm) == _optimal_param(threshold, num_perm, 0.5, 0.5)
 
 
-def test_dedup_does_not_import_datasketch_or_scipy() -> None:
-    """The dedup station starts without datasketch, whose package imports scipy."""
-    code = ("import sys, monitor.dedup, monitor.pipelines; "
-            "print(sorted(m for m in ('datasketch', 'scipy') if m in sys.modules))")
+def test_stations_start_without_datasketch_scipy_or_dateparser() -> None:
+    """The stations start without datasketch (whose package imports scipy); dateparser is
+    imported when a date has to be read from text."""
+    code = ("import sys, monitor.dedup, monitor.extraction, monitor.facts, monitor.pipelines; "
+            "print(sorted(m for m in ('datasketch', 'scipy', 'dateparser') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=Path(__file__).resolve().parent.parent)
     assert out.stdout.strip() == "[]"
