@@ -6,6 +6,7 @@ import json
 import logging
 import sqlite3
 from array import array
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -275,14 +276,15 @@ class PendingStats:
     """Dedup statistics not yet written: article count and document-frequency deltas."""
 
     articles: int = 0
-    df: dict[str | int, int] = field(default_factory=dict)
+    df: Counter[str | int] = field(default_factory=Counter)
 
     def count(self, anchors: list[str], terms: list[int], delta: int) -> None:
         """Count (delta +1) or uncount (-1) one article's anchors and terms."""
+        if delta not in (1, -1):
+            raise ValueError(f"an article counts once: delta {delta}")
         self.articles += delta
-        df = self.df
-        for key in (*anchors, *terms):
-            df[key] = df.get(key, 0) + delta
+        for keys in (anchors, terms):  # Counter's update and subtract count in C
+            (self.df.update if delta > 0 else self.df.subtract)(keys)
 
     def added(self, stored: dict[Any, int], keys: list[Any]) -> dict[Any, int]:
         """Document frequencies of `keys` (each one in `stored`) with the pending deltas added;
