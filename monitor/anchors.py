@@ -13,6 +13,7 @@ import logging
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 from anyascii import anyascii
 
@@ -47,6 +48,7 @@ NAME_GAP = re.compile(r"[ \t\u00a0]+(?:[A-Z]\.[ \t\u00a0]*)*|-")
 QUOTED = re.compile(r"[“«„\"]\s*([^“”«»„\"\n]{2,80}?)\s*[”»“\"]")
 ORDINAL = r"(?:er|re|e|st|nd|rd|th|º|°|\.)?"
 YEAR_PREFIX = re.compile(r"\d{4}")
+DIGIT = re.compile(r"\d")
 DIGIT_SEPARATORS = re.compile(r"[,.\u00a0\u202f ’']")
 NOT_ASCII_LOWER = re.compile(r"[^a-z]")
 REPEATS = re.compile(r"(.)\1+")
@@ -58,6 +60,8 @@ NEVER_UPPER = ("a-z\u00df-\u00f6\u00f8-\u00ff\u03ac-\u03ce\u0430-\u045f\u0600-\u
 # The WORD matches that may be names: same spans as WORD.finditer, found by a first-character
 # scan (the class comes first, so the regex engine skips to it); the look-behinds say the
 # letter does not continue a word (after a letter, or after a letter and ' ’ -).
+# A WORD match at the position matched at: a letter that does not continue a word.
+WORD_AT = re.compile(rf"(?<![^\W\d_])(?<![^\W\d_]['’\-]){WORD.pattern}")
 NAME_CANDIDATE = re.compile(rf"[^\W\d_{NEVER_UPPER}](?<![^\W\d_][^\W\d_])"
                             rf"(?<![^\W\d_]['’\-][^\W\d_])"
                             r"[^\W\d_]*(?:['’\-][^\W\d_]+)*")
@@ -103,6 +107,8 @@ def _first_group(match: re.Match[str]) -> str:
 
 def parse_digits(token: str) -> float | None:
     """The value of a digit group: `12,114` / `12.114` / `12 114` -> 12114, `36,2` -> 36.2."""
+    if token.isdigit():  # no separator (DIGITS matches digits and separators only)
+        return float(token)
     parts = DIGIT_SEPARATORS.split(token)
     if len(parts) == 1:
         return float(parts[0])
@@ -130,9 +136,9 @@ def find_numbers(text: str, profile: Profile) -> list[tuple[float, int, str]]:
         if value is not None:
             found.append((value, match.start(), match.group(0)))
     for mention in profile_numbers(text, profile):
-        if any(ch.isalpha() for ch in mention.text):
+        if any(map(str.isalpha, mention.text)):
             found.append((float(mention.value), mention.start, mention.text))
-    return sorted(found, key=lambda f: f[1])
+    return sorted(found, key=itemgetter(1))
 
 
 def add_numbers(anchors: Anchors, text: str, profile: Profile,
@@ -179,7 +185,8 @@ def add_dates(anchors: Anchors, text: str, profile: Profile) -> list[tuple[int, 
         anchors.years.add(int(match.group(1)))
         spans.append(match.span())
     pattern = month_pattern(profile)
-    for match in pattern.finditer(text) if pattern else ():
+    # both ways of writing a date hold a day: without a digit the scan is spared
+    for match in pattern.finditer(text) if pattern and DIGIT.search(text) else ():
         day = match.group(1) or match.group(4)
         month = profile.months.get((match.group(2) or match.group(3)).lower())
         if month and 1 <= int(day) <= 31:
@@ -196,7 +203,44 @@ def sentence_starts(text: str) -> set[int]:
     return starts
 
 
-def is_name(word: str, start: int, lower_words: set[str], starts: set[int]) -> bool:
+class LowerWords:
+    """The words of a text written in lower case (WORD matches opening with a lower-case
+    letter), lower-cased; `in` looks a word up in the text instead of collecting them all."""
+
+    def __init__(self, text: str) -> None:
+        """Prepare the lookups in `text`."""
+        self.text = text
+        self.lowered = text.lower()
+        self.known: dict[str, bool] = {}
+        self.words: set[str] | None = None
+        # `Σ` lowers by context, `İ` to two characters: lower-cased text would not match
+        # position for position the words lowered one by one
+        if len(self.lowered) != len(text) or "Σ" in text:
+            self.words = {w.lower() for w in WORD.findall(text) if w[0].islower()}
+
+    def __contains__(self, lowered_word: str) -> bool:
+        """Whether `lowered_word` is one of the words written in lower case."""
+        if self.words is not None:
+            return lowered_word in self.words
+        found = self.known.get(lowered_word)
+        if found is None:
+            found = self.known[lowered_word] = self._find(lowered_word)
+        return found
+
+    def _find(self, lowered_word: str) -> bool:
+        """Whether a WORD match opening in lower case lowers to `lowered_word`."""
+        text, end = self.text, len(lowered_word)
+        at = self.lowered.find(lowered_word)
+        while at >= 0:
+            if text[at].islower():
+                match = WORD_AT.match(text, at)
+                if match and match.end() == at + end:
+                    return True
+            at = self.lowered.find(lowered_word, at + 1)
+        return False
+
+
+def is_name(word: str, start: int, lower_words: set[str] | LowerWords, starts: set[int]) -> bool:
     """A capitalised word, unless it opens a sentence and is also written in lower case."""
     if not word[0].isupper() or len(word) < 2:
         return False
@@ -209,20 +253,20 @@ def name_runs(text: str) -> list[list[str]]:
     Only the words that may be names are visited (NAME_CANDIDATE): a lower-case word between
     two names breaks their run all the same, as NAME_GAP refuses the gap that holds it.
     """
-    lower_words = {w.lower() for w in WORD.findall(text) if w[0].islower()}
+    lower_words = LowerWords(text)
     starts = sentence_starts(text)
     runs: list[list[str]] = []
     current: list[str] = []
     last_end = 0
     for match in NAME_CANDIDATE.finditer(text):
         word = match.group(0)
-        if len(word) == 1 and word.isupper() and text[match.end():match.end() + 1] == ".":
+        if len(word) == 1 and word.isupper() and text.startswith(".", match.end()):
             continue
         if not is_name(word, match.start(), lower_words, starts):
             if current:
                 runs.append(current)
             current = []
-        elif current and NAME_GAP.fullmatch(text[last_end:match.start()]):
+        elif current and NAME_GAP.fullmatch(text, last_end, match.start()):
             current.append(word)
         else:
             if current:
@@ -236,15 +280,17 @@ def name_runs(text: str) -> list[list[str]]:
 
 def add_names(anchors: Anchors, text: str) -> None:
     """Name tokens (`p:`) and adjacent name pairs (`b:`), folded to ASCII stems."""
+    keys = anchors.keys  # written directly: each key is new here (transliterate new keys only)
     for run in name_runs(text):
-        stems = [stem(w) for w in run]
+        stems = list(map(stem, run))
         for word, key in zip(run, stems, strict=True):
-            if len(key) >= 2 and f"p:{key}" not in anchors.keys:  # transliterate new keys only
-                anchors.add(f"p:{key}", anyascii(word))
+            if len(key) >= 2 and "p:" + key not in keys:
+                keys["p:" + key] = anyascii(word)
         for i in range(len(run) - 1):
-            pair = f"b:{stems[i]}_{stems[i + 1]}"
-            if len(stems[i]) >= 2 and len(stems[i + 1]) >= 2 and pair not in anchors.keys:
-                anchors.add(pair, anyascii(f"{run[i]} {run[i + 1]}"))
+            if len(stems[i]) >= 2 and len(stems[i + 1]) >= 2:
+                pair = f"b:{stems[i]}_{stems[i + 1]}"
+                if pair not in keys:
+                    keys[pair] = anyascii(f"{run[i]} {run[i + 1]}")
 
 
 def add_titles(anchors: Anchors, text: str) -> None:

@@ -89,9 +89,10 @@ class Lexicon:
     joiners: frozenset[str]
     pieces: dict[str, int] = field(default_factory=dict)
     openers: frozenset[str] = frozenset()  # words that may begin a number (besides compounds)
+    vocabulary: frozenset[str] = frozenset()  # words that may stand inside a number (same)
     compounds: dict[str, int | None] = field(default_factory=dict)  # _compound_value, cached
-    # The openers in lower-cased text: every opener token matches at its start, and matches
-    # inside longer words are checked away.
+    # The openers (and compound pieces) in lower-cased text: every token that may open a number
+    # matches at its start, and matches inside longer words are checked away.
     opener_search: re.Pattern[str] | None = None
 
 
@@ -192,13 +193,28 @@ def _lexicon(profile: Profile) -> Lexicon:
         w for w, v in profile.number_parts.items() if _is_power_of_ten(v) and v >= 100}
     lexicon = Lexicon(words, phrases, frozenset(multipliers), frozenset(profile.number_joiners),
                       {**words, **profile.number_parts} if profile.number_compounds else {},
-                      frozenset(words) | frozenset(phrases))
-    if not lexicon.pieces and lexicon.openers:
-        alternatives = "|".join(map(re.escape, sorted(lexicon.openers, key=len, reverse=True)))
-        # no look-behind first: a pattern opening with its words' first letters is scanned fast
-        lexicon.opener_search = re.compile(rf"(?:{alternatives})(?![^\W\d_])")
+                      frozenset(words) | frozenset(phrases),
+                      frozenset(words).union(profile.number_joiners,
+                                             *(p for e in phrases.values() for p, _ in e)))
+    lexicon.opener_search = _opener_search(lexicon)
     _LEXICONS[id(profile)] = (profile, lexicon)
     return lexicon
+
+
+def _opener_search(lexicon: Lexicon) -> re.Pattern[str] | None:
+    """The regex finding where a number in words may begin (see Lexicon), or None."""
+    if not lexicon.pieces:
+        if not lexicon.openers:
+            return None
+        alternatives = "|".join(map(re.escape, sorted(lexicon.openers, key=len, reverse=True)))
+        # no look-behind first: a pattern opening with its words' first letters is scanned fast
+        return re.compile(rf"(?:{alternatives})(?![^\W\d_])")
+    starts = lexicon.openers | lexicon.pieces.keys()
+    # A compound begins with one of its pieces. Pieces of letters only, without the σ/ς that
+    # lower-casing a whole text may write differently from the word alone, stay in their word.
+    if not all(LETTERS.fullmatch(w) and "σ" not in w and "ς" not in w for w in starts):
+        return None
+    return re.compile("|".join(map(re.escape, sorted(starts, key=len, reverse=True))))
 
 
 def _is_power_of_ten(value: int) -> bool:
@@ -234,7 +250,7 @@ Token = tuple[int, int, str]
 
 def _numbers_at_openers(text: str, lowered: str, openers: re.Pattern[str], lexicon: Lexicon,
                         profile: Profile) -> list[NumberMention]:
-    """`_word_numbers` without compound words: only the tokens from each opener on are read.
+    """`_word_numbers` from the openers found in `lowered`: only the tokens from each on are read.
 
     A number's parts are glued together, so reading one needs only the run of glued tokens
     that starts at its opener; the other words of the text are never tokenised."""
@@ -243,8 +259,8 @@ def _numbers_at_openers(text: str, lowered: str, openers: re.Pattern[str], lexic
     for match in openers.finditer(lowered):
         if match.start() < done or (match.start() and LETTER.match(lowered, match.start() - 1)):
             continue
-        tokens = _glued_run(text, match.start())
-        if not tokens or tokens[0][2] not in lexicon.openers:
+        tokens = _glued_run(text, match.start(), lexicon)
+        if not tokens:
             continue
         read = _read_number(text, tokens, 0, lexicon, profile)
         if read is not None:
@@ -254,13 +270,19 @@ def _numbers_at_openers(text: str, lowered: str, openers: re.Pattern[str], lexic
     return found
 
 
-def _glued_run(text: str, start: int) -> list[Token]:
-    """The token at `start` and the tokens after it with only spaces or hyphens between."""
+def _glued_run(text: str, start: int, lexicon: Lexicon) -> list[Token]:
+    """The token at `start`, if it may open a number, and the tokens after it with only spaces
+    or hyphens between, up to the first that no number holds (reading stops there anyway)."""
     tokens: list[Token] = []
     for m in LETTERS.finditer(text, start):
-        if tokens and GLUE.fullmatch(text, tokens[-1][1], m.start()) is None:
+        word = m.group(0).lower()
+        if not tokens:
+            if word not in lexicon.openers and _compound_value(word, lexicon) is None:
+                break
+        elif GLUE.fullmatch(text, tokens[-1][1], m.start()) is None or (
+                word not in lexicon.vocabulary and _compound_value(word, lexicon) is None):
             break
-        tokens.append((m.start(), m.end(), m.group(0).lower()))
+        tokens.append((m.start(), m.end(), word))
     return tokens
 
 
