@@ -86,14 +86,74 @@ def term_pattern(terms: Iterable[str], whole_word_end: bool = True) -> re.Patter
     for term in terms:
         words = fold(str(term)).split()
         if words:
-            parts = [re.escape(w[:-1]) + r"\w*" if w.endswith("*") else re.escape(w)
-                     for w in words]
-            alternatives.append(r"[\s\-]+".join(parts))
+            alternatives.append(_alternative(words))
     if not alternatives:
         return None
     alternatives.sort(key=len, reverse=True)
     end = r"(?!\w)" if whole_word_end else ""
     return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + ")" + end)
+
+
+def _alternative(words: list[str]) -> str:
+    """The regex of one term's folded words: `*` = any ending, spaces = any space."""
+    return r"[\s\-]+".join(re.escape(w[:-1]) + r"\w*" if w.endswith("*") else re.escape(w)
+                            for w in words)
+
+
+def term_literals(term: str) -> frozenset[str]:
+    """The plain texts every match of `term` contains: its words without a trailing `*`."""
+    return frozenset(w[:-1] if w.endswith("*") else w for w in fold(str(term)).split()) - {""}
+
+
+class TermGate:
+    """A cheap superset test of a term group's pattern, run first: most texts hold no term.
+
+    Python's `re` tries the lookbehind before a term at every position of the text. A few
+    terms: substring tests for each term's words say sooner that none occurs. Many terms
+    (the neutral profile's): one scan for the terms without word boundaries, grouped by
+    first character, so the engine skips to where a term's first character occurs. A text
+    the gate admits is still scanned by the group's pattern: the same matches."""
+
+    MAX_TESTS = 24  # terms tested with `in`; more: one scan is cheaper
+
+    def __init__(self, terms: list[str]) -> None:
+        """The literals of each term (but for terms whose literals imply another term's)."""
+        needs: list[frozenset[str]] = []
+        for need in sorted({term_literals(t) for t in terms if fold(str(t)).split()},
+                           key=lambda n: (sum(map(len, n)), sorted(n))):
+            if not any(_implies(need, kept) for kept in needs):
+                needs.append(need)
+        self.open = frozenset() in needs  # a term that is only "*": any text may match
+        self.scan = _boundless_scan(terms) if len(needs) > self.MAX_TESTS else None
+        self.singles = tuple(sorted(next(iter(n)) for n in needs if len(n) == 1))
+        self.multiples = tuple(tuple(sorted(n, key=len, reverse=True))
+                               for n in needs if len(n) > 1)
+
+    def admits(self, folded: str) -> bool:
+        """False when no term of the group can occur in folded text (not even cut short)."""
+        if self.open:
+            return True
+        if self.scan is not None:
+            return self.scan.search(folded) is not None
+        return (any(s in folded for s in self.singles)
+                or any(all(s in folded for s in m) for m in self.multiples))
+
+
+def _implies(needs: frozenset[str], other: frozenset[str]) -> bool:
+    """Whether a text holding all of `needs` surely holds all of `other`."""
+    return all(any(o in n for n in needs) for o in other)
+
+
+def _boundless_scan(terms: list[str]) -> re.Pattern[str]:
+    """`term_pattern(terms)` without word boundaries, its terms grouped by first character
+    (terms are not "*" alone: the gate is open then)."""
+    by_first: dict[str, list[str]] = {}
+    for term in terms:
+        words = fold(str(term)).split()
+        if words:
+            by_first.setdefault(words[0][0], []).append(_alternative([words[0][1:], *words[1:]]))
+    return re.compile("|".join(re.escape(first) + "(?:" + "|".join(rests) + ")"
+                               for first, rests in by_first.items()))
 
 
 class Vocabulary:
@@ -102,6 +162,7 @@ class Vocabulary:
     def __init__(self, terms: dict[str, list[str]]) -> None:
         """Compile every group."""
         self.patterns = {group: term_pattern(words) for group, words in terms.items()}
+        self.gates = {group: TermGate(words) for group, words in terms.items()}
         # A child word starting anywhere (even cut short by a count's window), and the
         # "approximately" words just before a count: compiled once, used per sentence.
         self.child_start = term_pattern(terms.get("child", []), whole_word_end=False)
@@ -112,14 +173,24 @@ class Vocabulary:
     def find(self, group: str, folded: str) -> list[str]:
         """The distinct terms of `group` found in already folded text, in order."""
         pattern = self.patterns.get(group)
-        if pattern is None:
+        if pattern is None or not self.may_occur(group, folded):
             return []
         return list(dict.fromkeys(m.group(0) for m in pattern.finditer(folded)))
 
     def has(self, group: str, folded: str) -> bool:
         """Whether any term of `group` occurs in folded text."""
         pattern = self.patterns.get(group)
-        return bool(pattern and pattern.search(folded))
+        return bool(pattern and self.may_occur(group, folded) and pattern.search(folded))
+
+    def may_occur(self, group: str, folded: str) -> bool:
+        """False when no term of `group` (even cut short) can occur in folded text."""
+        gate = self.gates.get(group)
+        return gate is None or gate.admits(folded)
+
+    def has_child_start(self, folded: str) -> bool:
+        """Whether a child word starts somewhere in folded text (perhaps cut short)."""
+        return bool(self.child_start and self.may_occur("child", folded)
+                    and self.child_start.search(folded))
 
     def match_at(self, group: str, folded: str, pos: int) -> re.Match[str] | None:
         """A term of `group` starting exactly at `pos`."""
@@ -173,12 +244,12 @@ def child_counts(text: str, profile: Profile) -> list[ChildCount]:
     if vocab.child_start is None:
         return []
     folded_text = fold_cached(text)
-    if not vocab.child_start.search(folded_text):
+    if not vocab.has_child_start(folded_text):
         return []  # every sentence starts after a non-word character: none can hold one
     counts = []
     for s_start, s_end in sentence_spans(text):
         folded = folded_text[s_start:s_end]  # == fold(sentence): folding keeps positions
-        if not vocab.child_start.search(folded):
+        if not vocab.has_child_start(folded):
             continue  # no child word, so no count of children
         sentence = text[s_start:s_end]
         mentions = [m for m in find_numbers(sentence, profile) if _countable(m)]
@@ -284,7 +355,7 @@ def _classify(text: str, title: str | None, profile: Profile) -> Relevance:
     folded = fold_cached(full)
     counts = [c for c in child_counts(full, profile) if c.kinds and c.value >= 2]
     operation = vocab.find("operation", folded)
-    lead = vocab.has("operation", folded[:LEAD_CHARS])
+    lead = bool(operation) and vocab.has("operation", folded[:LEAD_CHARS])  # weighs only then
     beat = vocab.find("missing", folded)
     lookalikes = vocab.find("lookalike", folded)
     score = _score(counts, bool(operation), lead, bool(beat), lookalikes)
@@ -293,7 +364,7 @@ def _classify(text: str, title: str | None, profile: Profile) -> Relevance:
              + [f"lookalike:{t}" for t in lookalikes])
     if counts and operation and score >= THRESHOLD:
         return Relevance("operation", score, terms)
-    if vocab.has("child", folded) and (beat or lookalikes or counts):
+    if (beat or lookalikes or counts) and vocab.has("child", folded):
         return Relevance("related", score, terms)
     return Relevance("off_topic", score, terms)
 
