@@ -236,8 +236,10 @@ def jaccard(a: bytes, b: bytes) -> float:
     return float(np.mean(x == y)) if len(x) == len(y) and len(x) else 0.0
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def term_id(word: str) -> int:
-    """A signed 32-bit id for a term (kept in SQLite instead of the word)."""
+    """A signed 32-bit id for a term (kept in SQLite instead of the word); common words are
+    met again and again, so the last 65,536 are remembered."""
     crc = zlib.crc32(word.encode())
     return crc - (1 << 32) if crc >= 1 << 31 else crc
 
@@ -251,7 +253,7 @@ def term_counts(text: str, title: str | None = None) -> Counter[int]:
         normalised = f"{normalise_for_hash(title)} {normalised}"
     words = normalised.split()
     if UNSPACED.search(normalised) is None:  # most text: no word needs the per-word test
-        counts = Counter(w[:TERM_CHARS] for w in words if len(w) >= TERM_MIN_CHARS)
+        counts = Counter([w[:TERM_CHARS] for w in words if len(w) >= TERM_MIN_CHARS])
     else:
         counts = Counter()
         for word in words:
