@@ -43,14 +43,19 @@ def detect(text: str, hint: str | None = None, min_chars: int = 40,
            min_confidence: float = 0.80) -> LanguageResult:
     """Detect the language of `text`, falling back to `hint`, else `und`."""
     sample = text[:SAMPLE_CHARS]
-    letters = sum(map(str.isalpha, sample))
-    if letters >= min_chars:
+    if has_letters(sample, min_chars):
         code, prob = _langdetect(sample)
         if code and prob >= min_confidence:
             return _routed(code, prob, "langdetect")
     if hint:
         return _routed(hint.split("-")[0].lower(), 0.0, "hint")
     return LanguageResult(UNDETERMINED, 0.0, "none", NEUTRAL)
+
+
+def has_letters(sample: str, count: int) -> bool:
+    """Whether `sample` holds at least `count` letters (most texts say so in their opening)."""
+    return (sum(map(str.isalpha, sample[:4 * count])) >= count
+            or sum(map(str.isalpha, sample)) >= count)
 
 
 @functools.lru_cache(maxsize=SAMPLE_CACHE)

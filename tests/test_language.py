@@ -256,3 +256,11 @@ def test_a_repeated_sample_is_detected_once() -> None:
     second = language.detect(text + "Un autre site, une autre fin.")
     assert second == first and first.language == "fr"
     assert language._langdetect.cache_info().hits == hits + 1
+
+
+@pytest.mark.parametrize("sample, count, expected", [
+    ("a" * 40, 40, True), ("a" * 39, 40, False), ("1" * 200 + "a" * 40, 40, True),
+    ("1 " * 100 + "a" * 39, 40, False), ("", 0, True), ("", 1, False)])
+def test_has_letters_counts_the_whole_sample(sample: str, count: int, expected: bool) -> None:
+    from monitor.language import has_letters
+    assert has_letters(sample, count) is expected
