@@ -16,23 +16,32 @@
   `str.translate` table filled on first use. `NGram.add_char` empties its buffer at every
   space, so the n-grams of a text are those of its space-separated words in order, each
   word padded with the space before it (and the one after it, if there is one); each
-  word's known n-grams are cached. Inside a word `capitalword` holds exactly when a
-  character and the one before it are both upper case.
+  word's known n-grams are cached, as matrix rows. Inside a word `capitalword` holds
+  exactly when a character and the one before it are both upper case; in a word with no
+  upper-case letter after its first, every n-gram is yielded (one `itemgetter` of slices).
 - `_detect_block`: the same random draws in the same order (`gauss` per trial, `choice`
-  per update) and the same IEEE operations on each language's probability: numpy's
-  element-wise add, multiply and divide round exactly as Python floats do; the five updates
-  between two convergence checks are one `multiply.reduce` over the rows [prob, factor 1,
-  ..., factor 5], which multiplies row by row, left to right; the normalising sum is
-  Python's `sum`, left to right, as in langdetect (never numpy's pairwise sum).
+  per update), read off the Mersenne Twister outputs after `seed(seed)` (the same for
+  every text, generated once in bulk): `choice` keeps the first output cut to k bits that
+  is below the number of n-grams, `gauss` is `random.gauss`'s formula on two `random()`;
+  the rows drawn are taken from the matrix in one go. The same IEEE operations on each
+  language's probability: numpy's element-wise add, multiply and divide round exactly as
+  Python floats do; the five updates between two convergence checks are one
+  `multiply.reduce` over the rows [prob, factor 1, ..., factor 5], which multiplies row by
+  row, left to right; the normalising sum is Python's `sum`, left to right, as in
+  langdetect (never numpy's pairwise sum).
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import math
+import operator
 import os
+import random
 import re
-from collections.abc import Callable, Container, Iterator, Mapping
+import threading
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping
 from itertools import chain, count
 from operator import itemgetter
 from typing import Any
@@ -52,14 +61,16 @@ SPACE_RUNS = re.compile(" {2,}")
 LATIN = re.compile("[A-z]")
 NON_LATIN = re.compile("[\u0300-\U0010ffff]")
 CHECK_EVERY = 5  # langdetect normalises and tests convergence when i % 5 == 0
+STREAM_CHUNK = 1 << 15  # random outputs generated at a time (a text needs 100 to 20,000)
+CHOICE_CHUNK = 256  # outputs read at a time for a trial's draws
+FIRST_BLOCKS = 8  # blocks of CHECK_EVERY draws stacked at the start of a trial
 # Bounded caches: ~30 MB after 6,500 texts in 14 languages (benchmarks/language.py).
 WORD_CACHE_SIZE = 1 << 14
-FEATURE_CACHE_SIZE = 1 << 15
 
+IS_KNOWN = functools.partial(operator.is_not, None)
 N_GRAM = 3  # langdetect's profiles give probabilities to 1-, 2- and 3-grams only
 
 Row = npt.NDArray[np.float64]
-Feature = tuple[str, Row]  # a known n-gram and its probability in each language
 Profile = dict[str, Any]  # one profile file: name, freq (n-gram -> count), n_words
 
 
@@ -158,34 +169,50 @@ NORMALIZE = _NormalizeTable()
 
 def word_ngrams(vocabulary: Container[str], word: str, spaced: bool) -> tuple[str, ...]:
     """The known n-grams NGram yields for one normalised word, followed by a space or not."""
+    return tuple(filter(vocabulary.__contains__, _ngrams(word, spaced)))
+
+
+def _ngrams(word: str, spaced: bool) -> tuple[str, ...]:
+    """The n-grams NGram yields for one normalised word, known or not."""
     padded = " " + word + " " if spaced else " " + word
+    if not any(map(str.isupper, word[1:])):  # no two upper-case characters in a row
+        return _slicer(len(padded), spaced)(padded)
     upper = [char.isupper() for char in padded]
     # NGram adds padded[end - 1] and yields the 1-, 2- and 3-grams ending there (two at the
     # word's first character), unless it and the character before are upper case.
     ends = [end for end in range(2, len(padded) + 1) if not (upper[end - 1] and upper[end - 2])]
-    grams = [padded[start:end] for end in ends for start in range(end - 1, max(end - 4, -1), -1)]
+    return tuple(_slices(ends, spaced, padded))
+
+
+@functools.cache
+def _slicer(length: int, spaced: bool) -> Callable[[str], tuple[str, ...]]:
+    """The n-grams of a padded word of `length` characters, none skipped, in one C call."""
+    # At least two slices (the padded word has two characters or more): a tuple, always.
+    return itemgetter(*_slices(range(2, length + 1), spaced))
+
+
+def _slices(ends: Iterable[int], spaced: bool, padded: str | None = None) -> list[Any]:
+    """The 1-, 2- and 3-grams ending at each end, as slices, or as strings of `padded`."""
+    grams = [slice(start, end) for end in ends for start in range(end - 1, max(end - 4, -1), -1)]
     if spaced:  # the closing space's 1-gram is a space, which NGram never yields
         del grams[-3]
-    return tuple(filter(vocabulary.__contains__, grams))
+    return grams if padded is None else [padded[gram] for gram in grams]
 
 
 class _Model:
-    """A vocabulary, with each word's features and each n-gram's feature cached."""
+    """A vocabulary as a matrix, with each word's known n-grams cached as matrix rows."""
 
-    def __init__(self, known: Container[str], row: Callable[[str], Row]) -> None:
+    def __init__(self, known: Container[str], row_id: Callable[[str], int | None],
+                 matrix: npt.NDArray[np.float64]) -> None:
         self.known = known
-        self.row = row
-        self.feature = functools.lru_cache(FEATURE_CACHE_SIZE)(self._feature)
+        self.row_id = row_id  # n-gram -> matrix row, None if unknown
+        self.matrix = matrix
         self.spaced = functools.lru_cache(WORD_CACHE_SIZE)(functools.partial(self._word, True))
         self.unspaced = functools.lru_cache(WORD_CACHE_SIZE)(functools.partial(self._word, False))
 
-    def _feature(self, gram: str) -> Feature:
-        """The n-gram and its probability in each language, as an array."""
-        return gram, self.row(gram)
-
-    def _word(self, spaced: bool, word: str) -> tuple[Feature, ...]:
-        """The word's known n-grams with their probabilities (shared between words)."""
-        return tuple(map(self.feature, word_ngrams(self.known, word, spaced)))
+    def _word(self, spaced: bool, word: str) -> tuple[int, ...]:
+        """The matrix rows of the word's known n-grams."""
+        return tuple(filter(IS_KNOWN, map(self.row_id, _ngrams(word, spaced))))
 
 
 @functools.cache
@@ -193,8 +220,11 @@ def _model(factory: DetectorFactory) -> _Model:
     """The cached model of `factory`: ours (a matrix) or langdetect's (lists of floats)."""
     vocabulary = factory.word_lang_prob_map
     if isinstance(vocabulary, ProfileVocabulary):
-        return _Model(vocabulary.index, vocabulary.row)
-    return _Model(vocabulary, lambda gram: np.array(vocabulary[gram], dtype=np.float64))
+        # The matrix has a row per n-gram, in the order of the index.
+        ids = dict(zip(vocabulary.index, count()))
+        return _Model(ids, ids.get, vocabulary.matrix)
+    ids = dict(zip(vocabulary, count()))
+    return _Model(ids, ids.get, np.array(list(vocabulary.values()), dtype=np.float64))
 
 
 @functools.cache
@@ -229,15 +259,20 @@ class FastDetector(Detector):
 
     def _extract_ngrams(self) -> list[str]:
         """The known 1-, 2- and 3-grams of the text, in langdetect's order."""
-        return [gram for gram, _ in self._features()]
+        known = self._model.known
+        *words, last = self.text.translate(NORMALIZE).split(" ")
+        grams = [word_ngrams(known, word, True) for word in filter(None, words)]
+        if last:
+            grams.append(word_ngrams(known, last, False))
+        return list(chain.from_iterable(grams))
 
-    def _features(self) -> list[Feature]:
-        """The known n-grams of the text with their probabilities, in langdetect's order."""
+    def _features(self) -> npt.NDArray[np.intp]:
+        """The matrix rows of the text's known n-grams, in langdetect's order."""
         *words, last = self.text.translate(NORMALIZE).split(" ")
         found = list(map(self._model.spaced, filter(None, words)))
         if last:
             found.append(self._model.unspaced(last))
-        return list(chain.from_iterable(found))
+        return np.fromiter(chain.from_iterable(found), dtype=np.intp)
 
     def _detect_block(self) -> None:
         """Average the language probabilities of `n_trial` seeded random walks."""
@@ -245,31 +280,130 @@ class FastDetector(Detector):
             super()._detect_block()
             return
         self.cleaning_text()
-        rows = list(map(itemgetter(1), self._features()))
-        if not rows:
+        features = self._features()
+        if not len(features):
             raise LangDetectException(ErrorCode.CantDetectError, "No features in text.")
         langprob = np.zeros(len(self.langlist))
-        self.random.seed(self.seed)
+        draws = _Draws(_stream(self.seed))
         for _ in range(self.n_trial):
             prob = np.array(self._init_probability(), dtype=np.float64)
-            alpha = self.alpha + self.random.gauss(0.0, 1.0) * self.ALPHA_WIDTH
-            langprob += self._walk(prob, rows, alpha / self.BASE_FREQ) / self.n_trial
+            alpha = self.alpha + draws.gauss() * self.ALPHA_WIDTH
+            choices = _Choices(draws, features, self._model.matrix)
+            prob, used = self._walk(prob, choices, alpha / self.BASE_FREQ)
+            langprob += prob / self.n_trial
+            draws.position = choices.end(used)
         self.langprob = langprob.tolist()
 
-    def _walk(self, prob: Row, rows: list[Row], weight: float) -> Row:
-        """One trial: update with random n-grams until converged or at the iteration limit."""
-        choice = self.random.choice
-        prob *= weight + choice(rows)
+    def _walk(self, prob: Row, choices: _Choices, weight: float) -> tuple[Row, int]:
+        """One trial, until converged or at the iteration limit: probabilities, n-grams drawn."""
+        # factors[1:] are the next draws' rows plus weight; factors[0] is free for prob.
+        factors = choices.factors(0, 1 + CHECK_EVERY * FIRST_BLOCKS, weight)
+        prob *= factors[1]
         prob, top = _normalized(prob)
-        i = 0
-        factors = np.empty((CHECK_EVERY + 1, len(prob)))
+        used, at, i = 1, 1, 0
         while not (top > self.CONV_THRESHOLD or i >= self.ITERATION_LIMIT):
-            factors[0] = prob
-            factors[1:] = [choice(rows) for _ in range(CHECK_EVERY)]
-            factors[1:] += weight
-            prob, top = _normalized(np.multiply.reduce(factors, axis=0))
+            if at + CHECK_EVERY >= len(factors):
+                factors, at = choices.factors(used, CHECK_EVERY * (i // 2 + 1), weight), 0
+            block = factors[at:at + CHECK_EVERY + 1]
+            block[0] = prob  # the row of a draw already applied
+            prob, top = _normalized(np.multiply.reduce(block, axis=0))
+            used += CHECK_EVERY
+            at += CHECK_EVERY
             i += CHECK_EVERY
-        return prob
+        return prob, used
+
+
+class _Stream:
+    """The 32-bit outputs of `random.Random(seed)`, generated in bulk as far as needed."""
+
+    def __init__(self, seed: object) -> None:
+        self.generator = random.Random(seed)
+        self.words = np.empty(0, dtype=np.uint32)
+        self.lock = threading.Lock()
+
+    def upto(self, end: int) -> npt.NDArray[np.uint32]:
+        """The outputs, at least the first `end` of them."""
+        with self.lock:
+            if end > len(self.words):
+                # getrandbits(32 * n) is n outputs, the first in the lowest 32 bits.
+                n = max(end - len(self.words), len(self.words), STREAM_CHUNK)
+                raw = self.generator.getrandbits(32 * n).to_bytes(4 * n, "little")
+                self.words = np.concatenate([self.words, np.frombuffer(raw, dtype="<u4")])
+            return self.words
+
+
+@functools.lru_cache(maxsize=8)
+def _seeded_stream(seed: object) -> _Stream:
+    """The shared stream of a seed: every detection with that seed reads the same outputs."""
+    return _Stream(seed)
+
+
+def _stream(seed: object) -> _Stream:
+    """The stream a detector seeded with `seed` draws from (a fresh one if not seeded)."""
+    return _Stream(None) if seed is None else _seeded_stream(seed)
+
+
+class _Draws:
+    """`random.Random`'s `gauss` and `choice`, read off a stream of its outputs from a position."""
+
+    def __init__(self, stream: _Stream) -> None:
+        self.stream = stream
+        self.position = 0
+        self.gauss_next: float | None = None
+
+    def random(self) -> float:
+        """As `Random.random`: 53 bits from the next two outputs."""
+        a, b = self.stream.upto(self.position + 2)[self.position:self.position + 2].tolist()
+        self.position += 2
+        return ((a >> 5) * 67108864.0 + (b >> 6)) * (1.0 / 9007199254740992.0)
+
+    def gauss(self) -> float:
+        """As `Random.gauss(0.0, 1.0)`: two values per pair of `random()`, the second kept."""
+        z = self.gauss_next
+        self.gauss_next = None
+        if z is None:
+            x2pi = self.random() * math.tau
+            g2rad = math.sqrt(-2.0 * math.log(1.0 - self.random()))
+            z = math.cos(x2pi) * g2rad
+            self.gauss_next = math.sin(x2pi) * g2rad
+        return 0.0 + z * 1.0
+
+
+class _Choices:
+    """Successive `Random.choice(features)`: outputs cut to len(features).bit_length() bits,
+    rejected while not below len(features) (`_randbelow_with_getrandbits`)."""
+
+    def __init__(self, draws: _Draws, features: npt.NDArray[np.intp],
+                 matrix: npt.NDArray[np.float64]) -> None:
+        self.stream = draws.stream
+        self.features = features
+        self.matrix = matrix
+        self.shift = 32 - len(features).bit_length()
+        self.scanned = draws.position
+        self.picked = np.empty(0, dtype=np.intp)  # the matrix row of each draw
+        self.ends = np.array([draws.position])  # the position after each draw, from the start
+
+    def factors(self, start: int, count: int, weight: float) -> npt.NDArray[np.float64]:
+        """A free row, then the rows of draws start to start + count, each plus weight."""
+        while start + count > len(self.picked):
+            self._scan(max(CHOICE_CHUNK, len(self.picked)))
+        factors = np.empty((count + 1, self.matrix.shape[1]))
+        self.matrix.take(self.picked[start:start + count], axis=0, out=factors[1:])
+        factors[1:] += weight
+        return factors
+
+    def end(self, used: int) -> int:
+        """The stream position after the first `used` draws."""
+        return int(self.ends[used])
+
+    def _scan(self, size: int) -> None:
+        """Draw from `size` more outputs."""
+        start = self.scanned
+        bits = self.stream.upto(start + size)[start:start + size] >> self.shift
+        accepted = np.flatnonzero(bits < len(self.features))
+        self.picked = np.concatenate([self.picked, self.features[bits[accepted]]])
+        self.ends = np.concatenate([self.ends, accepted + (start + 1)])
+        self.scanned = start + size
 
 
 def _normalized(prob: Row) -> tuple[Row, float]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import unicodedata
 from collections.abc import Callable
 
@@ -264,3 +265,17 @@ def test_a_repeated_sample_is_detected_once() -> None:
 def test_has_letters_counts_the_whole_sample(sample: str, count: int, expected: bool) -> None:
     from monitor.language import has_letters
     assert has_letters(sample, count) is expected
+
+
+def test_draws_are_randoms() -> None:
+    """gauss and choice read off the stream are `random.Random`'s, in the same sequence."""
+    reference = random.Random(0)
+    draws = langdetect_fast._Draws(langdetect_fast._Stream(0))
+    matrix = np.arange(300, dtype=np.float64)[:, None]  # row i holds i
+    for used, size in ((7, 300), (600, 300), (1, 3), (2000, 5), (40, 1)):
+        assert draws.gauss() == reference.gauss(0.0, 1.0)
+        features = np.arange(size, dtype=np.intp)[::-1].copy()
+        choices = langdetect_fast._Choices(draws, features, matrix)
+        picked = choices.factors(0, used, 0.0)[1:, 0].astype(int).tolist()
+        assert picked == [reference.choice(features.tolist()) for _ in range(used)]
+        draws.position = choices.end(used)
