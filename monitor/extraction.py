@@ -29,7 +29,15 @@ from trafilatura.json_metadata import (
 )
 from trafilatura.metadata import examine_meta, extract_title, extract_url
 from trafilatura.settings import Document
-from trafilatura.utils import HTML_STRIP_TAGS, load_html, trim
+from trafilatura.utils import (
+    DOCTYPE_TAG,
+    FAULTY_HTML,
+    HTML_PARSER,
+    HTML_STRIP_TAGS,
+    is_dubious_html,
+    load_html,
+    trim,
+)
 from trafilatura.xml import delete_element
 
 from monitor.items import Article
@@ -86,6 +94,10 @@ JSON_SCRIPT_TYPES = ("application/ld+json", "application/settings+json")
 JSON_STRING = re.compile(r'("[^"\\]*(?:\\.[^"\\]*)*")')  # its (?:\\.|[^"\\])*, unrolled
 JSON_SPACE = re.compile(r"\s+")
 SURROGATES = re.compile("[\ud800-\udfff]")
+# trafilatura.utils.INVALID_XML_CHARS in UTF-8: C0 controls but tab, newline and carriage
+# return (one byte each, never inside a longer character), and U+FFFE, U+FFFF.
+XML_INVALID_BYTES = bytes(range(0x09)) + b"\x0b\x0c" + bytes(range(0x0e, 0x20))
+XML_NONCHARACTERS = ("\ufffe".encode(), "\uffff".encode())
 # A fast extraction shorter than this is retried with trafilatura's fallback extractors.
 FALLBACK_BELOW_CHARS = 500
 # trafilatura.core's length under which a balanced extraction may be re-read in recall mode.
@@ -135,7 +147,7 @@ def extract_text_document(article: Article) -> None:
 
 def extract_html_document(article: Article) -> None:
     """An HTML page, parsed once: body through trafilatura, metadata and date from the tree."""
-    tree = load_html(article.body)
+    tree = parse_page(article.body)
     if tree is None:
         raise ExtractionError("not an HTML document")
     declared = "articleBody" in article.body  # cheap test before the XPath search
@@ -147,6 +159,42 @@ def extract_html_document(article: Article) -> None:
     article.author = clean(meta.author)
     article.canonical_url = meta.url or article.url
     article.published, article.date_source = html_date(tree, article.canonical_url)
+
+
+def parse_page(html: str) -> HtmlElement | None:
+    """trafilatura's `load_html` of a decoded page: the same repairs and the same tree, but
+    parsed from UTF-8 bytes (cheaper for libxml2 than a Python string), and its removal of
+    characters XML forbids (a regular expression over the whole page) only tested for.
+
+    A page holding such characters, or lone surrogates, is left to `load_html` itself."""
+    beginning = html[:50].lower()
+    try:
+        data = _repair_start(html, beginning).encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates: lxml reads the string its own way
+        return load_html(html)
+    if len(data.translate(None, XML_INVALID_BYTES)) != len(data) or any(
+            char in data for char in XML_NONCHARACTERS):
+        return load_html(html)
+    try:
+        tree = fromstring(data, parser=HTML_PARSER)
+    except Exception as exc:  # as load_html: lxml raises several kinds, all mean no tree
+        logger.debug("lxml parsing failed: %s", exc)
+        return None
+    if tree is not None and is_dubious_html(beginning) and len(tree) < 2:
+        return None  # not HTML
+    return tree
+
+
+def _repair_start(html: str, beginning: str) -> str:
+    """trafilatura's `repair_faulty_html` but for its removal of XML-invalid characters: a
+    self-closing doctype, and a self-closing <html/> in the first lines."""
+    if "doctype" in beginning:
+        first_line, _, rest = html.partition("\n")
+        html = DOCTYPE_TAG.sub("", first_line, count=1) + "\n" + rest
+    for line in html[:4096].splitlines()[:4]:
+        if "<html" in line and line.endswith("/>"):
+            return FAULTY_HTML.sub(r"\1>", html, count=1)
+    return html
 
 
 def body_text(tree: HtmlElement, url: str | None, look_for_declared: bool = True) -> str:

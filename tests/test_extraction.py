@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 import trafilatura.core
 from conftest import seed_path
+from lxml.etree import tostring
 from lxml.html import HtmlElement, fromstring
 from trafilatura.json_metadata import normalize_json as trafilatura_normalize_json
 from trafilatura.metadata import (
@@ -17,6 +18,7 @@ from trafilatura.metadata import (
     extract_title,
     extract_url,
 )
+from trafilatura.utils import load_html
 
 from monitor.extraction import (
     ESCALATION_CONSTANT,
@@ -31,6 +33,7 @@ from monitor.extraction import (
     opening_sentence,
     page_author,
     page_metadata,
+    parse_page,
     without_recall_escalation,
 )
 from monitor.items import Article
@@ -240,6 +243,34 @@ def test_escalation_switch_is_restored_after_an_error() -> None:
         assert getattr(trafilatura.core, ESCALATION_CONSTANT) == 0
         raise RuntimeError("extraction failed")
     assert getattr(trafilatura.core, ESCALATION_CONSTANT) == saved
+
+
+PAGES_TO_PARSE = {
+    "news page": html_page(),
+    "fragment": "<p>x</p>",
+    "plain text": "plain text, not html",
+    "blank": "   ",
+    "self-closing html": "<html lang='en' />\n<head><title>t</title></head><body><p>a</p></body>",
+    "xml declaration": '<?xml version="1.0" encoding="iso-8859-1"?><html><body><p>é</p>'
+                       "</body></html>",
+    "xhtml doctype": '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN" '
+                     '"http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd"><html><body><p>x</p>'
+                     "</body></html>",
+    "declared charset": "<!doctype html>\n<html><head><meta charset='windows-1251'></head><body>"
+                        "<p>Привет мир</p></body></html>",
+    "control characters": "<html><body><p>bad \x00 nul \x0b \ufffe \uffff end</p></body></html>",
+    "lone surrogate": "<html><body><p>surrogate \ud800 here</p></body></html>",
+    "fragments": "<div><p>fragment only</p><p>two</p></div>",
+}
+
+
+@pytest.mark.parametrize("case", sorted(PAGES_TO_PARSE))
+def test_parse_page_is_trafilatura_s_load_html(case: str) -> None:
+    page = PAGES_TO_PARSE[case]
+    ours, theirs = parse_page(page), load_html(page)
+    assert (ours is None) == (theirs is None)
+    if ours is not None:
+        assert tostring(ours) == tostring(theirs)
 
 
 def test_bare_year_is_not_a_date() -> None:
