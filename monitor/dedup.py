@@ -270,14 +270,27 @@ def term_vector(counts: Counter[int], stored_df: dict[int, int], n_docs: int) ->
     `stored_df` holds the terms' counts before this article; `n_docs` counts it."""
     if not counts:
         return None
-    scored = sorted(((1 + math.log(n)) * math.log((n_docs + 1) / (stored_df.get(t, 0) + 1.5)), t)
-                    for t, n in counts.items())
+    get = stored_df.get
+    scored = sorted([(term_frequency_weight(n) * term_idf(get(t, 0), n_docs), t)
+                     for t, n in counts.items()])
     top = sorted((t, w) for w, t in scored[-TERMS_KEPT:] if w > 0)
     norm = math.sqrt(sum(w * w for _, w in top))
     if not norm:
         return None
     return (array("i", [t for t, _ in top]).tobytes()
             + array("f", [w / norm for _, w in top]).tobytes())
+
+
+@functools.lru_cache(maxsize=1 << 10)
+def term_frequency_weight(count: int) -> float:
+    """1 + log(count): few distinct counts occur, so each is computed once."""
+    return 1 + math.log(count)
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def term_idf(df: int, n_docs: int) -> float:
+    """A term's IDF among `n_docs` articles: most terms share a few small document counts."""
+    return math.log((n_docs + 1) / (df + 1.5))
 
 
 def cosine(a: bytes | None, b: bytes | None) -> float:
