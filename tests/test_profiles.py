@@ -107,3 +107,10 @@ def test_fast_yaml_loader_reads_what_safe_load_reads(code: str) -> None:
     text = (PROFILE_DIR / f"{code}.yml").read_text(encoding="utf-8")
     assert YAML_LOADER is getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     assert _typed(yaml.load(text, Loader=YAML_LOADER)) == _typed(yaml.safe_load(text))
+
+
+def test_languages_without_a_file_share_the_neutral_profile() -> None:
+    """One neutral profile object, whatever the code: results kept for it apply to all."""
+    from monitor.profiles import NEUTRAL, load_profile
+    assert load_profile("xx") is load_profile("ja") is load_profile(NEUTRAL)
+    assert load_profile("xx").code == NEUTRAL

@@ -47,7 +47,7 @@ def load_profile(code: str) -> Profile:
     """The profile for ISO 639-1 `code`, or the neutral profile when there is none."""
     path = PROFILE_DIR / f"{code}.yml"
     if not path.exists():
-        return Profile(code=NEUTRAL, name="language-neutral")
+        return neutral_profile()
     raw = yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER) or {}
     return Profile(
         code=code,
@@ -58,6 +58,12 @@ def load_profile(code: str) -> Profile:
         data=raw,
         **_number_syntax(raw),
     )
+
+
+@functools.cache
+def neutral_profile() -> Profile:
+    """The one profile of every language without a file (also `load_profile(NEUTRAL)`)."""
+    return Profile(code=NEUTRAL, name="language-neutral")
 
 
 def _number_syntax(raw: dict[str, Any]) -> dict[str, Any]:
