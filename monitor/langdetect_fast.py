@@ -77,10 +77,8 @@ Profile = dict[str, Any]  # one profile file: name, freq (n-gram -> count), n_wo
 class ProfileVocabulary(Mapping[str, list[float]]):
     """langdetect's `word_lang_prob_map` (n-gram -> probability per language), as a matrix."""
 
-    def __init__(self, index: dict[str, int], rows: npt.NDArray[np.intp],
-                 matrix: npt.NDArray[np.float64]) -> None:
-        self.index = index  # n-gram -> its first entry in the profiles
-        self.rows = rows  # entry -> matrix row
+    def __init__(self, index: dict[str, int], matrix: npt.NDArray[np.float64]) -> None:
+        self.index = index  # n-gram -> its matrix row
         self.matrix = matrix
 
     def __getitem__(self, gram: str) -> list[float]:
@@ -98,7 +96,7 @@ class ProfileVocabulary(Mapping[str, list[float]]):
 
     def row(self, gram: str) -> Row:
         """The n-gram's probabilities as a read-only view of the matrix."""
-        return self.matrix[self.rows[self.index[gram]]]
+        return self.matrix[self.index[gram]]
 
 
 def load_factory(directory: str = PROFILES_DIRECTORY) -> DetectorFactory:
@@ -152,7 +150,8 @@ def _vocabulary(profiles: list[Profile], width: int) -> ProfileVocabulary:
         totals = np.array(profile["n_words"][:N_GRAM], dtype=np.float64)
         matrix[row[kept], column] = counts[kept] / totals[length[kept] - 1]
     matrix.flags.writeable = False
-    return ProfileVocabulary(index, rows, matrix)
+    index.update(zip(index, count()))  # the n-grams in first-seen order: the matrix rows
+    return ProfileVocabulary(index, matrix)
 
 
 class _NormalizeTable(dict[int, str]):
@@ -220,9 +219,7 @@ def _model(factory: DetectorFactory) -> _Model:
     """The cached model of `factory`: ours (a matrix) or langdetect's (lists of floats)."""
     vocabulary = factory.word_lang_prob_map
     if isinstance(vocabulary, ProfileVocabulary):
-        # The matrix has a row per n-gram, in the order of the index.
-        ids = dict(zip(vocabulary.index, count()))
-        return _Model(ids, ids.get, vocabulary.matrix)
+        return _Model(vocabulary.index, vocabulary.index.get, vocabulary.matrix)
     ids = dict(zip(vocabulary, count()))
     return _Model(ids, ids.get, np.array(list(vocabulary.values()), dtype=np.float64))
 
