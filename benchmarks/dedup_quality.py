@@ -1,18 +1,24 @@
 """Story-dedup quality on WMT21 documents (B-cubed) and SemEval-2022 Task 8 pairs.
 
     .venv/bin/python benchmarks/dedup_quality.py [--pairs de-fr,ru-en] [--limit N]
+        [--skip-pooled] [--skip-baseline] [--skip-semeval]
 
-WMT21: each source document, its human translations and its machine translations are one
-story; all documents are pooled into one store (in a seeded random order) and deduplicated
-incrementally through `monitor.dedup.decide` and `Store.save_article`, as a crawl would.
-B-cubed precision, recall and F1 are reported per language pair (over that pair's items).
+WMT21: a source document and its translations are one story. As the world mixes copies,
+the headline mix has each source once (en-is and en-ja share theirs), ONE human translation
+and ONE machine translation per document (each chosen by a hash of pair and doc_id, so the MT
+systems rotate); the pooled mix has every human and machine translation. Each mix is written
+as .txt files named in a seeded random order and crawled with `scrapy crawl files` into a
+fresh store, as a user would; B-cubed precision, recall and F1 of `articles.cluster_id` are
+reported per language pair (over that pair's items; a text not stored is its own cluster),
+for Latin+Cyrillic pairs and for all, next to a MinHash-only crawl (story stage off).
 SemEval: "same story" precision/recall on pairs rated Overall <= 1.5 (positives) against
-Overall >= 3.5 (negatives) for the join decision, and Pearson r of the continuous similarity
-(`monitor.similarity.similarity`: the saturated word cosine in one language or across two, or
-the anchors where higher) with Overall (1 = same, 4 = different, so a good score correlates
-negatively), over all pairs, cross-lingual pairs, each language pair, and the two halves by a
-hash of pair_id (the similarity's constants were chosen on the tuning half only). The
-word-shingle MinHash baseline runs beside it.
+Overall >= 3.5 (negatives) for the join decision (a near copy, or the story model's
+probability at its threshold), and Pearson r of the continuous similarity the evidence records
+(`monitor.similarity.similarity` of the anchors and the word cosine) with Overall (1 = same,
+4 = different, so a good score correlates negatively), over all pairs, cross-lingual pairs,
+each language pair, and the two halves by a hash of pair_id (the similarity's constants were
+chosen on the tuning half only), computed in-process on the pairs. The word-shingle MinHash
+baseline runs beside it.
 """
 
 from __future__ import annotations
@@ -23,11 +29,14 @@ import json
 import logging
 import math
 import random
+import sqlite3
+import subprocess
 import sys
 import tempfile
 import time
 import zlib
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,12 +46,9 @@ sys.path.insert(0, str(ROOT))
 from _common import SEMEVAL, WMT21  # noqa: E402
 
 from monitor import dedup  # noqa: E402
-from monitor.anchors import extract_anchors  # noqa: E402
-from monitor.extraction import content_hash  # noqa: E402
-from monitor.items import Article  # noqa: E402
+from monitor.anchors import Anchors, extract_anchors  # noqa: E402
 from monitor.profiles import load_profile  # noqa: E402
-from monitor.similarity import similarity  # noqa: E402
-from monitor.store import Store  # noqa: E402
+from monitor.relevance import child_totals  # noqa: E402
 
 logger = logging.getLogger(__name__)
 
@@ -56,48 +62,80 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
         return [json.loads(line) for line in fh]
 
 
-def wmt_items(pairs: set[str] | None, limit: int | None) -> list[dict[str, Any]]:
-    """One item per source, reference and hypothesis text, with its gold story (doc_id)."""
+def wmt_docs(pairs: set[str] | None, limit: int | None) -> list[dict[str, Any]]:
+    """The WMT21 documents of the chosen language pairs, at most `limit`."""
+    return [d for d in read_jsonl(WMT) if not pairs or d["lang_pair"] in pairs][:limit]
+
+
+def rotate(names: list[str], doc: dict[str, Any]) -> str:
+    """One of `names` (sorted) chosen by a hash of the document's pair and id."""
+    key = zlib.crc32(f"{doc['lang_pair']}/{doc['doc_id']}".encode())
+    return sorted(names)[key % len(names)]
+
+
+def doc_texts(doc: dict[str, Any], pooled: bool) -> list[tuple[str, str]]:
+    """(role, text) of a document's translations: one human and one machine translation
+    (each chosen by `rotate`), or every human and machine translation when pooled."""
+    refs = sorted(doc["refs"]) if pooled else [rotate(list(doc["refs"]), doc)]
+    hyps = sorted(doc["hyps"]) if pooled else [rotate(list(doc["hyps"]), doc)]
+    return [(f"ref-{k}", doc["refs"][k]) for k in refs] + [(f"hyp-{k}", doc["hyps"][k])
+                                                           for k in hyps]
+
+
+def wmt_items(docs: list[dict[str, Any]], pooled: bool) -> list[dict[str, Any]]:
+    """One item per text, with its gold story (doc_id) and the language pairs it belongs to;
+    a source shared by two pairs (en-is and en-ja) is one item, published once."""
+    sources: dict[str, dict[str, Any]] = {}
     items = []
-    docs = [d for d in read_jsonl(WMT) if not pairs or d["lang_pair"] in pairs]
-    for doc in docs[:limit]:
-        target = doc["lang_pair"].split("-")[1]
-        texts = [("src", doc["src_lang"], doc["src_text"])]
-        texts += [(f"ref-{k}", doc["ref_lang"], t) for k, t in sorted(doc["refs"].items())]
-        texts += [(f"hyp-{k}", target, t) for k, t in sorted(doc["hyps"].items())]
-        for role, lang, text in texts:
-            items.append({"pair": doc["lang_pair"], "gold": doc["doc_id"], "lang": lang,
-                          "text": text, "url": f"https://wmt21.test/{doc['lang_pair']}/"
-                                              f"{doc['doc_id']}/{role}"})
-    return items
+    for doc in docs:
+        pair, gold = doc["lang_pair"], doc["doc_id"]
+        src = sources.setdefault(f"{doc['src_lang']}/{gold}", {
+            "pairs": set(), "gold": gold, "role": "src", "text": doc["src_text"]})
+        src["pairs"].add(pair)
+        items += [{"pairs": {pair}, "gold": gold, "role": role, "text": text}
+                  for role, text in doc_texts(doc, pooled)]
+    return [*sources.values(), *items]
 
 
-def article_for(item: dict[str, Any]) -> Article:
-    """An extracted Article for a benchmark text (title: its first line)."""
-    text = item["text"].strip()
-    return Article(url=item["url"], source="benchmark", text=text, language=item["lang"],
-                   title=text.split("\n", 1)[0][:160], content_hash=content_hash(text))
-
-
-def cluster_items(items: list[dict[str, Any]], config: dedup.DedupConfig,
-                  seed: int) -> tuple[dict[str, int], list[float], Counter[str]]:
-    """Ingest the items in a seeded random order; their cluster ids, timings and methods."""
+def crawl(items: list[dict[str, Any]], seed: int,
+          settings: dict[str, object]) -> tuple[list[int | None], float, Counter[str]]:
+    """`scrapy crawl files` the items, named in a seeded random order, into a fresh store;
+    each item's cluster (None if not stored), the crawl's seconds and the match methods."""
     order = list(range(len(items)))
     random.Random(seed).shuffle(order)
-    clusters: dict[str, int] = {}
-    timings: list[float] = []
-    methods: Counter[str] = Counter()
-    with tempfile.TemporaryDirectory() as tmp:
-        store = Store(Path(tmp) / "bench.db")
-        for i in order:
-            article = article_for(items[i])
-            start = time.perf_counter()
-            article.dedup = dedup.decide(store, article, config)
-            timings.append(time.perf_counter() - start)
-            methods[article.dedup.method or "new"] += 1
-            clusters[article.url] = store.save_article(article).cluster_id
-        store.close()
-    return clusters, timings, methods
+    names = {i: f"{rank:05d}" for rank, i in enumerate(order)}
+    with tempfile.TemporaryDirectory(prefix="dedup-quality-") as tmp:
+        docs, db = Path(tmp) / "docs", Path(tmp) / "wmt.db"
+        docs.mkdir()
+        for i, item in enumerate(items):
+            (docs / f"{names[i]}.txt").write_text(item["text"].strip(), encoding="utf-8")
+        start = time.perf_counter()
+        run_crawl(docs, db, settings)
+        seconds = time.perf_counter() - start
+        stored, methods = read_store(db)
+    return [stored.get(names[i]) for i in range(len(items))], seconds, methods
+
+
+def read_store(db: Path) -> tuple[dict[str, int], Counter[str]]:
+    """Each stored file's cluster (by file stem) and the count of each match method."""
+    con = sqlite3.connect(db)
+    try:
+        stored = {Path(url).stem: cluster for url, cluster in con.execute(
+            "select url, cluster_id from articles")}
+        methods = Counter(dict(con.execute("select method, count(*) from matches group by method")))
+    finally:
+        con.close()
+    return stored, methods
+
+
+def run_crawl(docs: Path, db: Path, settings: dict[str, object]) -> None:
+    """`scrapy crawl files` from the project's .venv, as a user would type it."""
+    cmd = [str(ROOT / ".venv" / "bin" / "python"), "-m", "scrapy", "crawl", "files",
+           "-a", f"path={docs}", "-s", f"MONITOR_DB={db}", "-s", "LOG_LEVEL=WARNING"]
+    cmd += [arg for name, value in settings.items() for arg in ("-s", f"{name}={value}")]
+    run = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    if not db.exists():
+        raise SystemExit(f"the crawl wrote no database:\n{run.stderr[-2000:]}")
 
 
 def bcubed(gold: list[str], predicted: list[int]) -> tuple[float, float, float]:
@@ -116,33 +154,45 @@ def bcubed(gold: list[str], predicted: list[int]) -> tuple[float, float, float]:
     return precision, recall, 2 * precision * recall / ((precision + recall) or 1.0)
 
 
-def wmt_report(items: list[dict[str, Any]], seed: int, config: dedup.DedupConfig,
-               baseline: bool = True) -> None:
-    """B-cubed per language pair for the full dedup and the MinHash-only baseline."""
-    systems = {"dedup": config}
-    if baseline:
-        systems["minhash"] = dedup.DedupConfig(story_threshold=math.inf)
+def subsets(items: list[dict[str, Any]]) -> dict[str, list[int]]:
+    """Item indexes per language pair (Latin/Cyrillic first), Latin+Cyrillic, and all."""
+    pairs = sorted({p for it in items for p in it["pairs"]},
+                   key=lambda p: (p not in LATIN_CYRILLIC, p))
+    chosen = {pair: [i for i, it in enumerate(items) if pair in it["pairs"]] for pair in pairs}
+    chosen["latin+cyrillic"] = [i for i, it in enumerate(items)
+                                if it["pairs"] & set(LATIN_CYRILLIC)]
+    chosen["all"] = list(range(len(items)))
+    return {name: indexes for name, indexes in chosen.items() if indexes}
+
+
+def wmt_report(docs: list[dict[str, Any]], pooled: bool, seed: int,
+               systems: dict[str, dict[str, object]]) -> None:
+    """B-cubed per language pair for each system (crawl settings) on one mix of copies."""
+    items = wmt_items(docs, pooled)
+    mix = "pooled: every human and machine translation" if pooled else \
+        "one human and one machine translation per source"
     results = {}
-    for name, config in systems.items():
-        start = time.perf_counter()
-        clusters, timings, methods = cluster_items(items, config, seed)
-        results[name] = clusters
-        timings.sort()
-        print(f"# {name}: {len(items)} texts in {time.perf_counter() - start:.0f} s, median "
-              f"{1000 * timings[len(timings) // 2]:.1f} ms/text, stages {dict(methods)}")
-    print("\n| pair | texts | stories | system | B3 precision | B3 recall | B3 F1 |")
+    for name, settings in systems.items():
+        clusters, seconds, methods = crawl(items, seed, settings)
+        missing = sum(c is None for c in clusters)
+        results[name] = [c if c is not None else -1 - i for i, c in enumerate(clusters)]
+        print(f"# WMT21 {mix}, {name}: {len(items)} texts crawled in {seconds:.0f} s "
+              f"({len(items) / seconds:.0f}/s), {missing} not stored, matches {dict(methods)}")
+    wmt_table(items, results, pooled)
+
+
+def wmt_table(items: list[dict[str, Any]], results: dict[str, list[int]], pooled: bool) -> None:
+    """The B-cubed table: each subset of the items, each system's clusters."""
+    print(f"\n| pair ({'pooled' if pooled else 'one HT + one MT'}) | texts | stories | system "
+          "| B3 precision | B3 recall | B3 F1 |")
     print("| --- | ---: | ---: | --- | ---: | ---: | ---: |")
-    pairs = sorted({it["pair"] for it in items}, key=lambda p: (p not in LATIN_CYRILLIC, p))
-    for pair in [*pairs, "latin+cyrillic", "all"]:
-        chosen = [it for it in items if pair == "all" or it["pair"] == pair
-                  or (pair == "latin+cyrillic" and it["pair"] in LATIN_CYRILLIC)]
-        if not chosen:
-            continue
-        gold = [it["gold"] for it in chosen]
+    for pair, chosen in subsets(items).items():
+        gold = [items[i]["gold"] for i in chosen]
         for name, clusters in results.items():
-            p, r, f = bcubed(gold, [clusters[it["url"]] for it in chosen])
+            p, r, f = bcubed(gold, [clusters[i] for i in chosen])
             print(f"| {pair} | {len(chosen)} | {len(set(gold))} | {name} | {p:.3f} | {r:.3f} "
                   f"| {f:.3f} |")
+    print()
 
 
 def pearson(xs: list[float], ys: list[float]) -> float:
@@ -155,11 +205,20 @@ def pearson(xs: list[float], ys: list[float]) -> float:
     return cov / (vx * vy) if vx and vy else 0.0
 
 
-def semeval_scores(pairs: list[dict[str, Any]],
-                   config: dedup.DedupConfig) -> dict[str, list[float]]:
-    """Per pair: the join score (as `decide` would score the candidate), the continuous
-    similarity (as the dedup station computes it for a candidate, in one language or across two)
-    and the MinHash Jaccard; anchor and word IDF counted over all SemEval texts."""
+@dataclass
+class Corpus:
+    """Every SemEval text's anchors, word vector and child counts, with the IDF statistics
+    (anchor and word document frequencies counted over all SemEval texts)."""
+
+    anchors: dict[str, Anchors]
+    vectors: dict[str, bytes]
+    counts: dict[str, dict[str, Any]]
+    df: Counter[str]
+    n_docs: int
+
+
+def semeval_corpus(pairs: list[dict[str, Any]]) -> Corpus:
+    """Analyse each SemEval text once, as the dedup station would."""
     texts: dict[str, tuple[str, str, str | None]] = {}
     for pair in pairs:
         for side in ("1", "2"):
@@ -168,30 +227,43 @@ def semeval_scores(pairs: list[dict[str, Any]],
     anchors = {k: extract_anchors(t, title, load_profile(lang)) for k, (t, lang, title)
                in texts.items()}
     terms = {k: dedup.term_counts(t, title) for k, (t, _, title) in texts.items()}
-    df: Counter[str] = Counter()
-    term_df: Counter[int] = Counter()
-    for key in texts:
-        df.update(list(anchors[key].keys))
-        term_df.update(list(terms[key]))
-    n_docs = len(texts)
-    vectors = {k: dedup.term_vector(c, {t: term_df[t] - 1 for t in c}, n_docs)
+    df: Counter[str] = Counter(k for a in anchors.values() for k in a.keys)
+    term_df: Counter[int] = Counter(t for c in terms.values() for t in c)
+    vectors = {k: dedup.term_vector(c, {t: term_df[t] - 1 for t in c}, len(texts))
                for k, c in terms.items()}
+    counts = {k: child_totals(t, title, load_profile(lang)).as_json()
+              for k, (t, lang, title) in texts.items()}
+    return Corpus(anchors, vectors, counts, df, len(texts))
+
+
+def story_probability(corpus: Corpus, pair: dict[str, Any],
+                      config: dedup.DedupConfig) -> tuple[float, float]:
+    """The pair's same-story probability (as `decide` judges a candidate) and its continuous
+    similarity (as the evidence records it)."""
+    first, second = pair["id1"], pair["id2"]
+    a, b = corpus.anchors[first], corpus.anchors[second]
+    row = {"lead": json.dumps(sorted(b.lead_numbers)), "years": json.dumps(sorted(b.years)),
+           "language": pair["lang2"], "vector": corpus.vectors[second],
+           "counts": json.dumps(corpus.counts[second])}
+    index = dedup.DedupIndex([], pair["lang1"], None, [], [], None, [], [],
+                             vector=corpus.vectors[first], counts=corpus.counts[first])
+    own = dedup.weights({k: corpus.df[k] for k in a.keys}, corpus.n_docs)
+    score, evidence = dedup.story_score(a, own, {k: corpus.df[k] for k in b.keys}, row,
+                                        corpus.n_docs, config, index)
+    return score, evidence["similarity"]
+
+
+def semeval_scores(pairs: list[dict[str, Any]],
+                   config: dedup.DedupConfig) -> dict[str, list[float]]:
+    """Per pair: the join score, the continuous similarity and the MinHash Jaccard (a near
+    copy joins, and counts as similarity 1)."""
+    corpus = semeval_corpus(pairs)
     scores: dict[str, list[float]] = {"join": [], "similarity": [], "jaccard": []}
     for pair in pairs:
-        a, b = anchors[pair["id1"]], anchors[pair["id2"]]
-        row = {"lead": json.dumps(sorted(b.lead_numbers)), "years": json.dumps(sorted(b.years)),
-               "language": pair["lang2"], "vector": vectors[pair["id2"]]}
-        index = dedup.DedupIndex([], pair["lang1"], None, [], [], None, [], [],
-                                 vector=vectors[pair["id1"]])
-        own = dedup.weights({k: df[k] for k in a.keys}, n_docs)
-        score, evidence = dedup.story_score(a, own, {k: df[k] for k in b.keys}, row, n_docs,
-                                            config)
-        score = max(score, dedup.lexical_score(index, row, evidence, config))
-        same = dedup.same_language(pair["lang1"], pair["lang2"])
-        similar = similarity(evidence["overlap"], evidence["shared_weight"],
-                             dedup.cosine(index.vector, row["vector"]), same_language=same)
+        score, similar = story_probability(corpus, pair, config)
         sig_a, _ = dedup.minhash_buckets(pair["text1"], pair["lang1"], config)
         sig_b, _ = dedup.minhash_buckets(pair["text2"], pair["lang2"], config)
+        same = dedup.same_language(pair["lang1"], pair["lang2"])
         near = dedup.jaccard(sig_a, sig_b) if sig_a and sig_b and same else 0.0
         copy = near >= config.near_copy_threshold
         scores["jaccard"].append(near)
@@ -242,7 +314,7 @@ def semeval_report(config: dedup.DedupConfig) -> None:
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
     cross = [i for i, p in enumerate(pairs) if p["lang1"] != p["lang2"]]
     for name, joins, threshold, similar in (
-            ("dedup", scores["join"], config.story_threshold, scores["similarity"]),
+            ("dedup", scores["join"], config.threshold, scores["similarity"]),
             ("minhash", scores["jaccard"], config.near_copy_threshold, scores["jaccard"])):
         pos = [s for s, o in zip(joins, overall, strict=True) if o <= 1.5]
         neg = [s for s, o in zip(joins, overall, strict=True) if o >= 3.5]
@@ -256,28 +328,49 @@ def semeval_report(config: dedup.DedupConfig) -> None:
                                  "minhash Jaccard": scores["jaccard"]})
 
 
-def main() -> None:
-    """Run both evaluations and print markdown tables."""
+def parse_args() -> argparse.Namespace:
+    """The command line."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pairs", help="comma-separated WMT language pairs (default: all)")
     parser.add_argument("--limit", type=int, help="at most this many WMT documents")
     parser.add_argument("--seed", type=int, default=13, help="ingestion order seed")
     parser.add_argument("--skip-wmt", action="store_true")
+    parser.add_argument("--skip-pooled", action="store_true",
+                        help="WMT: only the one-human-one-machine-translation mix")
     parser.add_argument("--skip-semeval", action="store_true")
     parser.add_argument("--skip-baseline", action="store_true", help="WMT: dedup only")
-    parser.add_argument("--story-threshold", type=float, default=0.55)
-    parser.add_argument("--story-min-weight", type=float, default=60.0)
-    parser.add_argument("--lexical-threshold", type=float, default=0.5)
-    args = parser.parse_args()
+    parser.add_argument("--story-threshold", type=float,
+                        help="same-story probability to join (default: the model's own)")
+    return parser.parse_args()
+
+
+def crawl_systems(story_threshold: float | None,
+                  baseline: bool) -> dict[str, dict[str, object]]:
+    """The crawl settings of the full dedup and, with `baseline`, of MinHash alone (the story
+    stage off)."""
+    dedup_settings: dict[str, object] = {}
+    if story_threshold is not None:
+        dedup_settings["MONITOR_DEDUP_STORY_THRESHOLD"] = story_threshold
+    systems = {"dedup": dedup_settings}
+    if baseline:
+        systems["minhash"] = {"MONITOR_DEDUP_STORY_THRESHOLD": math.inf}
+    return systems
+
+
+def main() -> None:
+    """Run both evaluations and print markdown tables."""
+    args = parse_args()
     logging.basicConfig(level=logging.WARNING)
-    config = dedup.DedupConfig(story_threshold=args.story_threshold,
-                               story_min_weight=args.story_min_weight,
-                               lexical_threshold=args.lexical_threshold)
+    config = dedup.DedupConfig(story_threshold=args.story_threshold)
     if not args.skip_wmt:
-        pairs = set(args.pairs.split(",")) if args.pairs else None
-        wmt_report(wmt_items(pairs, args.limit), args.seed, config, not args.skip_baseline)
+        docs = wmt_docs(set(args.pairs.split(",")) if args.pairs else None, args.limit)
+        systems = crawl_systems(args.story_threshold, not args.skip_baseline)
+        for pooled in (False,) if args.skip_pooled else (False, True):
+            wmt_report(docs, pooled, args.seed, systems)
     if not args.skip_semeval:
+        start = time.perf_counter()
         semeval_report(config)
+        print(f"\n# SemEval in {time.perf_counter() - start:.0f} s")
 
 
 if __name__ == "__main__":

@@ -149,9 +149,8 @@ def _dedup_config(settings: Any) -> Any:
         return None
     return dedup.DedupConfig(
         near_copy_threshold=settings.MONITOR_DEDUP_NEAR_COPY_THRESHOLD,
-        story_threshold=settings.MONITOR_DEDUP_STORY_THRESHOLD,
-        story_min_weight=settings.MONITOR_DEDUP_STORY_MIN_WEIGHT,
-        contradiction_penalty=settings.MONITOR_DEDUP_CONTRADICTION_PENALTY,
+        story_threshold=float(settings.MONITOR_DEDUP_STORY_THRESHOLD or "nan") if
+        settings.MONITOR_DEDUP_STORY_THRESHOLD else None,
         window_days=settings.MONITOR_DEDUP_WINDOW_DAYS,
     )
 

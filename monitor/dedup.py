@@ -36,11 +36,13 @@ from typing import Any
 
 import numpy as np
 
+from monitor import story_model
 from monitor.anchors import Anchors, extract_anchors, kind_of
 from monitor.extraction import normalise_for_hash
 from monitor.items import Article
 from monitor.minhash import lsh_params, sha1_hashes32, signature
 from monitor.profiles import load_profile
+from monitor.relevance import child_totals
 from monitor.similarity import similarity
 from monitor.store import Store
 from monitor.urls import url_keys
@@ -63,16 +65,18 @@ class DedupConfig:
     """Thresholds and limits of the dedup stages (from the MONITOR_DEDUP_* settings)."""
 
     near_copy_threshold: float = 0.5
-    story_threshold: float = 0.55
-    story_min_weight: float = 60.0
-    contradiction_penalty: float = 0.5
+    story_threshold: float | None = None  # same-story probability; None: the model's own
     window_days: int = 30
     num_perm: int = 128
     shingle_words: int = 3
     anchor_queries: int = 24
     postings_limit: int = 200
     candidates: int = 20
-    lexical_threshold: float = 0.5
+
+    @property
+    def threshold(self) -> float:
+        """The same-story probability from which a report joins a story."""
+        return story_model.threshold() if self.story_threshold is None else self.story_threshold
 
     @property
     def bands(self) -> tuple[int, int]:
@@ -115,6 +119,7 @@ class DedupIndex:
     anchors: list[str] = field(repr=False)
     terms: list[int] = field(default_factory=list, repr=False)
     vector: bytes | None = field(default=None, repr=False)
+    counts: dict[str, Any] | None = None  # the child totals (relevance.ChildTotals.as_json)
 
 
 @dataclass
@@ -139,6 +144,8 @@ def decide(store: Store, article: Article, config: DedupConfig | None = None) ->
         return Decision(existing["cluster_id"], relation=existing["relation"] or "original")
     anchors = article_anchors(article.text, article.title, article.language, article.published)
     index = build_index(article, anchors, config)
+    index.counts = child_totals(article.text, article.title,
+                                load_profile(article.language)).as_json()
     counts = term_counts(article.text, article.title)
     index.terms = sorted(counts)
     index.vector = term_vector(counts, store.dedup_term_df(index.terms),
@@ -359,73 +366,48 @@ def _by_near_copy(store: Store, article: Article, index: DedupIndex, anchors: An
 
 def _by_story(store: Store, article: Article, index: DedupIndex, anchors: Anchors,
               config: DedupConfig) -> Decision | None:
-    """Stage 4: the best-scoring story candidate found through the anchor index.
+    """Stage 4: the candidate most likely to report the same story, if likely enough.
 
-    What a candidate shares bounds its score from above: only the candidates that could reach
-    the threshold have the document frequencies of their other anchors read and are scored."""
+    Candidates come through the anchor index; each is judged by the learned same-story model
+    (`monitor.story_model`) on the anchors, words, headline counts, years and dates the two
+    share or contradict."""
     if not anchors.keys:
         return None
     n_docs = store.dedup_document_count() + 1
     stored_df = store.dedup_anchor_df(list(anchors.keys))
     own_df = {k: stored_df.get(k, 0) + 1 for k in anchors.keys}
-    scorer = StoryScorer(anchors, weights(own_df, n_docs), n_docs, config)
+    scorer = StoryScorer(anchors, weights(own_df, n_docs), n_docs, config, index)
     rows = store.dedup_articles(story_candidates(store, index, own_df, scorer.own, config))
     keys = store.dedup_anchor_lists(sorted(rows))
-    # article id: (its anchors, sorted; those shared; their weight; word cosine or None)
-    found: dict[int, tuple[list[str], list[str], float, float | None]] = {}
-    for article_id in sorted(rows):
-        row = rows[article_id]
-        shared, weight = scorer.shared(keys[article_id])
-        lexical = (cosine(index.vector, row.get("vector"))
-                   if same_language(row["language"], index.language) else None)
-        if scorer.could_match(weight, lexical):
-            found[article_id] = (sorted(keys[article_id]), shared, weight, lexical)
-    weight_of = scorer.weights_with(store, {k for theirs, *_ in found.values() for k in theirs})
-    best: tuple[float, int, StoryParts] | None = None
-    for article_id, (theirs, shared, weight, lexical) in found.items():
-        total = sum([weight_of[k] for k in theirs])  # in the order of the candidate's anchors
-        parts = scorer.parts(shared, weight, total, theirs, rows[article_id])
-        score = parts.score
-        if lexical is not None:  # in another language: no word score
-            score = max(score, lexical_join(lexical, True, parts.contradictions, config))
-        if score >= config.story_threshold and (best is None or score > best[0]):
-            best = (score, article_id, parts)
-    if best is None:
+    weight_of = scorer.weights_with(store, {k for theirs in keys.values() for k in theirs})
+    judged = {i: scorer.judge(sorted(keys[i]), rows[i], weight_of) for i in sorted(rows)}
+    likely = sorted((i for i in judged if judged[i].score >= config.threshold),
+                    key=lambda i: (-judged[i].score, i))
+    heads = store.dedup_cluster_counts(sorted({rows[i]["cluster_id"] for i in likely}))
+    matched = next((i for i in likely
+                    if not cluster_contradicts(index.counts, heads[rows[i]["cluster_id"]])), None)
+    if matched is None:
         return None
-    score, matched, parts = best
-    row = rows[matched]
-    evidence = parts.explain(anchors)
-    lexical_score(index, row, evidence, config)  # records the cosine and similarity
+    parts, row = judged[matched], rows[matched]
     same = same_language(row["language"], index.language)
-    return Decision(row["cluster_id"], matched, "story", round(score, 4),
-                    "rewrite" if same else "translation", evidence)
+    return Decision(row["cluster_id"], matched, "story", round(parts.score, 4),
+                    "rewrite" if same else "translation", parts.explain(anchors))
+
+
+def cluster_contradicts(own: dict[str, Any] | None, members: list[dict[str, Any]]) -> bool:
+    """Whether the new report's headline count agrees with no member's of a cluster whose
+    members report one: the cluster as a whole, not only its closest member, must fit (a
+    member without a count must not carry another total into the story)."""
+    if not own or not own.get("head"):
+        return False
+    counted = [m for m in members if m and m.get("head")]
+    return bool(counted) and all(
+        story_model.headline_relation(own, m, set(), set()) != "agree" for m in counted)
 
 
 def same_language(a: str | None, b: str | None) -> bool:
     """Whether two reports are (or may be) in one language."""
     return a == b or "und" in (a, b)
-
-
-def lexical_score(index: DedupIndex, row: dict[str, Any], evidence: dict[str, Any],
-                  config: DedupConfig) -> float:
-    """A same-language candidate's word cosine, as a story score (see `lexical_join`).
-    Records the cosine and the continuous similarity (any two languages) in the evidence."""
-    same = same_language(row["language"], index.language)
-    lexical = cosine(index.vector, row.get("vector"))
-    evidence["cosine"] = round(lexical, 4)
-    evidence["similarity"] = round(similarity(evidence["overlap"], evidence["shared_weight"],
-                                              lexical, same_language=same), 4)
-    return lexical_join(lexical, same, evidence["contradictions"], config)
-
-
-def lexical_join(lexical: float, same: bool, contradictions: list[str],
-                 config: DedupConfig) -> float:
-    """A word cosine as a story score: above the lexical threshold it maps onto [story
-    threshold, 1]; 0 when the two contradict or are in different languages."""
-    if not same or contradictions or lexical < config.lexical_threshold:
-        return 0.0
-    span = (lexical - config.lexical_threshold) / (1 - config.lexical_threshold or 1.0)
-    return config.story_threshold + (1 - config.story_threshold) * span
 
 
 def story_candidates(store: Store, index: DedupIndex, own_df: dict[str, int],
@@ -448,35 +430,43 @@ def weights(own_df: dict[str, int], n_docs: int) -> dict[str, float]:
     return {k: anchor_weight(k, df, n_docs) for k, df in own_df.items()}
 
 
-# Anchor weights are >= 0 and both totals include the shared anchors' weights, so a candidate's
-# overlap exceeds 1 only by the rounding of the sums (about n x 1e-16 for n anchors): far less
-# than this margin.
-OVERLAP_MARGIN = 1e-6
-
-
 @dataclass
 class StoryParts:
-    """A candidate's story score and what it rests on."""
+    """A candidate's same-story probability and what it rests on."""
 
     score: float
     shared: list[str]
     overlap: float
     weight: float
     contradictions: list[str]
+    cosine: float = 0.0
+    heads: str | None = None
+    head_counts: tuple[int | None, int | None] = (None, None)
+    same_language: bool = True
+    features: story_model.PairFeatures | None = None
 
     def explain(self, anchors: Anchors) -> dict[str, Any]:
-        """The evidence of the match."""
-        return explain(anchors, self.shared, self.overlap, self.weight, self.contradictions)
+        """The evidence of the match, with a sentence a reviewer reads."""
+        evidence = explain(anchors, self.shared, self.overlap, self.weight, self.contradictions)
+        evidence["cosine"] = round(self.cosine, 4)
+        evidence["similarity"] = round(similarity(self.overlap, self.weight, self.cosine,
+                                                  same_language=self.same_language), 4)
+        evidence["probability"] = round(self.score, 4)
+        evidence["headline"] = self.heads
+        evidence["summary"] = summary(evidence, self.head_counts)
+        return evidence
 
 
 @dataclass
 class StoryScorer:
-    """Scores story candidates against one new article, its anchors and their weights."""
+    """Judges story candidates against one new article: its anchors, their weights, its
+    index row (language, day, words, child counts)."""
 
     anchors: Anchors
     own: dict[str, float]
     n_docs: int
     config: DedupConfig
+    index: DedupIndex | None = None
     own_total: float = field(init=False)
     own_numbers: set[float] = field(init=False)
 
@@ -499,41 +489,82 @@ class StoryScorer:
         return self.own | {k: anchor_weight(k, max(1, stored_df.get(k, 0)), self.n_docs)
                            for k in other}
 
-    def could_match(self, weight: float, lexical: float | None) -> bool:
-        """Whether a candidate sharing `weight` may score above the threshold: its anchor score
-        is at most the damping factor (overlap <= 1); its word score (`lexical`: the cosine, in
-        the same language) needs no contradiction."""
-        config = self.config
-        if config.contradiction_penalty < 0:  # contradictions would add: no bound
-            return True
-        damping = min(1.0, weight / config.story_min_weight)
-        if max(damping * (1 + OVERLAP_MARGIN), 0.0) >= config.story_threshold:
-            return True
-        return (lexical is not None
-                and lexical_join(lexical, True, [], config) >= config.story_threshold)
-
-    def parts(self, shared: list[str], weight: float, total: float, theirs: Iterable[str],
-              row: dict[str, Any]) -> StoryParts:
-        """The score of a candidate with anchors `theirs` weighing `total`: weighted overlap,
-        damped when little is shared, minus contradictions."""
-        config = self.config
+    def judge(self, theirs: list[str], row: dict[str, Any],
+              weight_of: dict[str, float]) -> StoryParts:
+        """The same-story probability of a candidate with anchors `theirs` (weights in
+        `weight_of`) and dedup row `row`."""
+        shared, weight = self.shared(theirs)
+        total = sum([weight_of[k] for k in theirs])
         overlap = weight / (min(self.own_total, total) or 1.0)
-        contradictions = find_contradictions(self.anchors, theirs, row, self.own_numbers)
-        score = overlap * min(1.0, weight / config.story_min_weight)
-        score -= config.contradiction_penalty * len(contradictions)
-        return StoryParts(max(score, 0.0), shared, overlap, weight, contradictions)
+        index = self.index
+        same = index is None or same_language(row["language"], index.language)
+        lexical = cosine(index.vector, row.get("vector")) if index is not None else 0.0
+        own_counts = index.counts if index is not None else None
+        their_counts = json_object(row.get("counts"))
+        heads = story_model.headline_relation(own_counts, their_counts, self.own_numbers,
+                                              number_values(theirs))
+        years = years_contradiction(self.anchors, row)
+        contradictions = ([headline_words(own_counts, their_counts)] if heads == "conflict"
+                          else []) + ([years] if years else [])
+        day, their_day = (index.day if index else None), row.get("day")
+        apart = abs(day - their_day) if day is not None and their_day is not None else None
+        features = story_model.pair_features(weight, (self.own_total, total), lexical, same,
+                                             heads, bool(years), apart)
+        return StoryParts(story_model.probability(features), shared, overlap, weight,
+                          contradictions, lexical, heads,
+                          ((own_counts or {}).get("head"), (their_counts or {}).get("head")),
+                          same, features)
 
 
 def story_score(anchors: Anchors, own: dict[str, float], other: dict[str, int],
-                row: dict[str, Any], n_docs: int,
-                config: DedupConfig) -> tuple[float, dict[str, Any]]:
-    """Weighted overlap of anchors, damped when little is shared, minus contradictions;
-    `other`: the candidate's anchors with their document frequencies."""
-    scorer = StoryScorer(anchors, own, n_docs, config)
-    total = sum([own[k] if k in own else anchor_weight(k, df, n_docs)
-                 for k, df in other.items()])
-    parts = scorer.parts(*scorer.shared(other), total, other, row)
+                row: dict[str, Any], n_docs: int, config: DedupConfig,
+                index: DedupIndex | None = None) -> tuple[float, dict[str, Any]]:
+    """The same-story probability of a candidate with anchors `other` (and their document
+    frequencies) and its evidence."""
+    scorer = StoryScorer(anchors, own, n_docs, config, index)
+    weight_of = own | {k: anchor_weight(k, df, n_docs) for k, df in other.items()
+                       if k not in own}
+    parts = scorer.judge(sorted(other), row, weight_of)
     return parts.score, parts.explain(anchors)
+
+
+def years_contradiction(anchors: Anchors, row: dict[str, Any]) -> str | None:
+    """"years [2023] vs [2024]" when the two reports have no year in common."""
+    their_years = json_values(row.get("years"))
+    if anchors.years and their_years and not (anchors.years & their_years):
+        return f"years {sorted(anchors.years)} vs {sorted(their_years)}"
+    return None
+
+
+def headline_words(own: dict[str, Any] | None, other: dict[str, Any] | None) -> str:
+    """The contradiction of two headline counts, in words."""
+    return (f"headline counts {(own or {}).get('head')} vs {(other or {}).get('head')} "
+            "children")
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def json_object(value: str | None) -> dict[str, Any] | None:
+    """A JSON object column (None when empty)."""
+    return json.loads(value) if value else None
+
+
+def summary(evidence: dict[str, Any], heads: tuple[int | None, int | None]) -> str:
+    """One sentence on why two reports were judged one story."""
+    said = []
+    if evidence.get("headline") == "agree":
+        said.append(f"same count of children ({heads[0]}"
+                    + (f" / {heads[1]}" if heads[1] != heads[0] else "") + ")")
+    names = evidence["titles"] + evidence["names"]
+    if names:
+        said.append("shared names: " + ", ".join(names[:5]))
+    if evidence["numbers"]:
+        said.append("shared numbers: " + ", ".join(map(str, evidence["numbers"][:5])))
+    if evidence["dates"]:
+        said.append("shared dates: " + ", ".join(evidence["dates"][:3]))
+    if evidence["cosine"] >= 0.2:
+        said.append(f"similar wording ({evidence['cosine']:.2f})")
+    text = "; ".join(said) or "little in common"
+    return f"{text} (probability {evidence['probability']:.2f})"
 
 
 @functools.lru_cache(maxsize=1 << 16)

@@ -20,14 +20,16 @@ import logging
 import re
 import unicodedata
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from monitor.extraction import find_text_date
-from monitor.numbers import find_numbers
+from monitor.numbers import NumberMention, find_numbers
 from monitor.profiles import Profile
 from monitor.relevance import (
+    CLAUSE_BREAK,
     KINDS,
+    YEAR,
     ChildCount,
     Vocabulary,
     child_counts,
@@ -40,24 +42,30 @@ from monitor.text import fold
 logger = logging.getLogger(__name__)
 
 CAPITALISED = r"(?:[A-ZÀ-ÝĀ-Ž][\w&.-]*(?:['’][A-Za-z]+)?)"
+EDITION = re.compile(r"[IVX]{1,5}|\d{1,4}")
+NAME_SPACE = r"[^\S\r\n]+"  # a name never runs across a line break (title / body, dateline)
 MAX_NAME_WORDS = 6
 MAX_ROWS = 15
 EVIDENCE_CHARS = 400
 CUE_GAP_WORDS = 6
+LATE_DAYS = 92  # a date without a year is rarely this long after its report
+PART_GAP_WORDS = 3  # "22 [were later safely] recovered"
 DATELINE = re.compile(
     r"^\s*([A-ZÀ-Ý][A-ZÀ-Ý .'’-]{2,}?,\s*[A-ZÀ-Ý][\w.]*(?:\s[A-ZÀ-Ý][\w.]*)?)\s*[(—–-]")
 ISO_DATE = r"\d{4}-\d{2}-\d{2}"
 Fact = dict[str, Any]
 
 
-def extract_facts(text: str, profile: Profile, published: str | None = None) -> list[Fact]:
+def extract_facts(text: str, profile: Profile, published: str | None = None,
+                  title: str | None = None) -> list[Fact]:
     """Facts read from an operation report, each with the sentence it came from.
 
-    `published` (ISO date) dates day-and-month mentions that have no year ("May 1").
+    `published` (ISO date) dates day-and-month mentions that have no year ("May 1"); the
+    operation's name is also looked for in `title`, a line of its own before the text.
     """
     sentences = [text[s:e] for s, e in sentence_spans(text)]
     facts: list[Fact] = []
-    facts += operation_name(text, profile)
+    facts += operation_name(with_title(text, title), profile)
     facts += children(text, profile)
     facts += arrests(sentences, profile)
     facts += ages(sentences, profile)
@@ -65,6 +73,11 @@ def extract_facts(text: str, profile: Profile, published: str | None = None) -> 
     facts += places(text, sentences, profile)
     facts += dates(sentences, profile, published or find_text_date(text, _languages(profile)))
     return facts
+
+
+def with_title(text: str, title: str | None) -> str:
+    """The title as the first line of the text, unless the text already starts with it."""
+    return f"{title}\n{text}" if title and not text.startswith(title) else text
 
 
 def fact(kind: str, value: Any, evidence: str) -> Fact:
@@ -96,26 +109,34 @@ def operation_name(text: str, profile: Profile) -> list[Fact]:
         return []
     head = "(?i:" + "|".join(re.escape(h) for h in sorted(heads, key=len, reverse=True)) + ")"
     connectors = _alternation(profile.terms.get("name_connectors", []))
-    word = rf"{CAPITALISED}(?:\s+(?:{connectors})\s+{CAPITALISED})*" if connectors else CAPITALISED
-    after = re.compile(rf"(?<!\w){head}(?!\w)((?:\s+{word}){{1,{MAX_NAME_WORDS}}})")
+    word = (rf"{CAPITALISED}(?:{NAME_SPACE}(?:{connectors}){NAME_SPACE}{CAPITALISED})*"
+            if connectors else CAPITALISED)
+    after = re.compile(rf"(?<!\w){head}(?!\w)((?:{NAME_SPACE}{word}){{1,{MAX_NAME_WORDS}}})")
     names = [(m.start(), m.group(0)) for m in after.finditer(text) if m.group(1).strip()]
     if config.get("name_before_head"):
         names += _names_before_head(text, heads, word, config.get("stopwords", []))
-    names = [(pos, n) for pos, n in names if not _all_months(n, profile)]
+    names = [(pos, _strip_period(n)) for pos, n in names if not _all_months(n, profile)]
     if not names:
         return []
     counts: dict[str, int] = {}
     for _, name in names:
         counts[fold(name)] = counts.get(fold(name), 0) + 1
     pos, best = max(names, key=lambda item: (counts[fold(item[1])], -item[0]))
+    pos, best = next(((p, n) for p, n in names if _is_edition(n, best)), (pos, best))
     return [fact("operation", best.strip(), _sentence_at(text, pos))]
+
+
+def _is_edition(name: str, base: str) -> bool:
+    """Whether `name` is `base` with an edition number ("Operation Northern Spotlight VII")."""
+    return name.startswith(base + " ") and EDITION.fullmatch(name[len(base) + 1:]) is not None
 
 
 def _names_before_head(text: str, heads: list[str], word: str,
                        stopwords: list[str]) -> list[tuple[int, str]]:
     """English-style names: capitalised words before a capitalised head ("... Rescue Operation")."""
     capital_heads = "|".join(re.escape(h[:1].upper() + h[1:]) for h in heads)
-    pattern = re.compile(rf"((?:{CAPITALISED}\s+){{2,{MAX_NAME_WORDS}}})(?:{capital_heads})(?!\w)")
+    pattern = re.compile(
+        rf"((?:{CAPITALISED}{NAME_SPACE}){{2,{MAX_NAME_WORDS}}})(?:{capital_heads})(?!\w)")
     stop = {s.lower() for s in stopwords}
     found = []
     for match in pattern.finditer(text):
@@ -144,9 +165,11 @@ def _alternation(words: list[str]) -> str:
 def children(text: str, profile: Profile) -> list[Fact]:
     """children_total and children_<kind> as the text states them."""
     counts = [c for c in child_counts(text, profile) if c.kinds]
-    exact = [c for c in counts if not c.approximate] or counts
-    general = [c for c in exact if _specific(c) is None]
-    single = [c for c in exact if _specific(c) is not None]
+    pairs = group_parts(text, profile, counts)
+    groups, parts = [g for g, _ in pairs], [p for _, p in pairs]
+    exact = [c for c in counts + parts if not c.approximate] or counts
+    general = [c for c in exact if _specific(c) is None or c in groups]
+    single = [c for c in exact if c not in general]
     sums = [c for c in single if _is_sum(c, single) or _named_twice(c, single)]
     totals = general + sums
     rows: list[Fact] = []
@@ -165,6 +188,68 @@ def children(text: str, profile: Profile) -> list[Fact]:
             best = max(fitting, key=lambda c: c.value)
             rows.append(fact(f"children_{kind}", best.value, best.sentence))
     return rows
+
+
+def group_parts(text: str, profile: Profile,
+                counts: list[ChildCount]) -> list[tuple[ChildCount, ChildCount]]:
+    """(group, part): a count split by numbers after it ("Of the 31 children, 22 were ...")."""
+    parts: list[tuple[ChildCount, ChildCount]] = []
+    for start, end in sentence_spans(text):
+        groups = [c for c in counts if start <= c.start < end]
+        if groups:
+            parts += _parts_in(text[start:end], start, groups, profile)
+    return parts
+
+
+def _parts_in(sentence: str, offset: int, counts: list[ChildCount],
+              profile: Profile) -> list[tuple[ChildCount, ChildCount]]:
+    """The parts of the groups among `counts` (in `sentence`, at `offset` of the text)."""
+    folded, vocab = fold(sentence), vocabulary(profile)
+    mentions = find_numbers(sentence, profile)
+    groups = [c for c in counts if _kindless(folded, c.start - offset, c.end - offset,
+                                             mentions, vocab)]
+    parts = []
+    for i, mention in enumerate(mentions):
+        at = offset + mention.start
+        group = next((g for g in reversed(groups) if g.end <= at), None)
+        if group is None or mention.value >= group.value or YEAR.fullmatch(mention.text) \
+                or any(c.start <= at < c.end for c in counts) \
+                or not CLAUSE_BREAK.search(folded, group.end - offset, mention.start):
+            continue  # a part follows its group's clause: "Of the 31 children, 22 ..."
+        stop = mentions[i + 1].start if i + 1 < len(mentions) else len(sentence)
+        kind = _part_kind(folded[mention.end:stop], vocab)
+        if kind:
+            parts.append((group, ChildCount(mention.value, at, offset + mention.end,
+                                            mention.text, sentence, frozenset({kind}), False)))
+    return parts
+
+
+def _kindless(folded: str, start: int, end: int, mentions: list[NumberMention],
+              vocab: Vocabulary) -> bool:
+    """Whether a count's clause, up to the next number, names no kind ("Of the 31 children,")."""
+    stop = next((m.start for m in mentions if m.start >= end), len(folded))
+    left = max((m.end() for m in CLAUSE_BREAK.finditer(folded, 0, start)), default=0)
+    right = CLAUSE_BREAK.search(folded, end, stop)
+    clause = folded[left:start] + " " + folded[end:right.start() if right else stop]
+    return not any(vocab.has(kind, clause) for kind in KINDS)
+
+
+def _part_kind(after: str, vocab: Vocabulary) -> str | None:
+    """The one kind named a few words after a number, in its clause ("22 were recovered")."""
+    clause = CLAUSE_BREAK.split(after, maxsplit=1)[0]
+    kinds = {kind: match for kind in KINDS[:3] if (match := _search(vocab, kind, clause))
+             and len(clause[:match.start()].split()) <= PART_GAP_WORDS}
+    if len(kinds) != 1:
+        return None
+    kind, match = kinds.popitem()
+    gap = clause[:match.start()]
+    return None if vocab.has("count_blockers", gap) or vocab.has("people", gap) else kind
+
+
+def _search(vocab: Vocabulary, group: str, folded: str) -> re.Match[str] | None:
+    """The first term of `group` in folded text."""
+    pattern = vocab.patterns.get(group)
+    return pattern.search(folded) if pattern else None
 
 
 def _specific(count: ChildCount) -> str | None:
@@ -409,9 +494,16 @@ def _date_pattern(profile: Profile) -> re.Pattern[str]:
         rf"|(?:{months})(?!\w)\.?\s+\d{{1,2}}(?:st|nd|rd|th)?(?!\d)(?:,?\s+\d{{4}})?")
 
 
+def _range_day_pattern(profile: Profile) -> re.Pattern[str]:
+    """A bare day, then an end cue or a dash, opening a range ("3 al", "3 to", "3-")."""
+    end_cues = vocabulary(profile).patterns.get("end_cues")
+    cue = rf"|\s+(?:{end_cues.pattern})" if end_cues else ""
+    return re.compile(rf"^\s*(\d{{1,2}})(?:er|st|nd|rd|th|o|º)?\.?(?:\s*[-–]{cue})\s*$")
+
+
 def _cued_date(sentences: list[str], profile: Profile, vocab: Vocabulary, cue_group: str,
                date_pattern: re.Pattern[str], base: str | None) -> tuple[str, str] | None:
-    """The first date written shortly after a cue word ("started on May 1")."""
+    """The first date shortly after a cue ("started on May 1"; "del 3 al 17 de noviembre": 3)."""
     cues = vocab.patterns.get(cue_group)
     if cues is None:
         return None
@@ -422,23 +514,50 @@ def _cued_date(sentences: list[str], profile: Profile, vocab: Vocabulary, cue_gr
             match = date_pattern.search(tail)
             if match and len(tail[:match.start()].split()) <= CUE_GAP_WORDS:
                 parsed = _parse_date(match.group(0), profile, base)
+                if parsed and cue_group == "start_cues":
+                    parsed = _range_opening(tail[:match.start()], parsed, profile)
                 if parsed:
                     return parsed, sentence
     return None
 
 
+def _range_opening(gap: str, closing: str, profile: Profile) -> str | None:
+    """The day `gap` opens a range with ("3 al" + 17 Nov: 3 Nov), else `closing` (no range)."""
+    day = _per_profile(profile, "range_day", lambda: _range_day_pattern(profile)).match(gap)
+    if day is None:
+        return closing
+    end = date.fromisoformat(closing)
+    return end.replace(day=int(day.group(1))).isoformat() if int(day.group(1)) < end.day \
+        else None
+
+
 def _parse_date(written: str, profile: Profile, base: str | None) -> str | None:
-    """An ISO date through dateparser; a date without a year needs `base` (publication)."""
+    """An ISO date through dateparser; without a year, near `base` (publication), else None."""
     import dateparser  # on first use: ~0.05 s of start-up most articles never need
     has_year = re.search(r"\d{4}", written) is not None
     if not has_year and not base:
         return None
-    settings: dict[str, Any] = {"REQUIRE_PARTS": ["day", "month"], "PREFER_DATES_FROM": "past"}
+    settings: dict[str, Any] = {"REQUIRE_PARTS": ["day", "month"],
+                                "PREFER_DATES_FROM": "current_period"}
     if base:
         settings["RELATIVE_BASE"] = datetime.fromisoformat(base[:10])
     cleaned = re.sub(r"(?<=\d)(?:er|st|nd|rd|th|o|º)\b", "", written)
     parsed = dateparser.parse(cleaned, languages=_languages(profile), settings=settings)
-    return parsed.date().isoformat() if parsed else None
+    if parsed is None:
+        return None
+    if has_year or not base:
+        return parsed.date().isoformat()
+    return _not_long_after(parsed.date(), date.fromisoformat(base[:10])).isoformat()
+
+
+def _not_long_after(day: date, published: date) -> date:
+    """`day` a year earlier when it falls months after publication ("December 28" in January)."""
+    if (day - published).days <= LATE_DAYS:
+        return day
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 February
+        return day
 
 
 def _duration(sentences: list[str], profile: Profile) -> tuple[int, str] | None:

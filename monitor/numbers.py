@@ -41,6 +41,8 @@ CHAIN = re.compile(r"\d(?:\d*(?:[-/.:]\d+){2,}|\d{2,}-\d{3,}|(?<!\w\d)\d?:\d{2}\
 NON_DIGITS = re.compile(r"\D")
 SCALE_WORD = re.compile(r"[ \u00a0]+([^\W\d_]+)")
 MAX_COMPOUND_CHARS = 60
+# A word character other than kana and CJK ideographs (which touch numbers in unspaced text).
+UNSPACED_WORD = r"[^\W\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]"
 COMPOUND_CACHE = 1 << 14  # words remembered per lexicon as compound numbers or not
 
 
@@ -135,8 +137,11 @@ def _compile_digit_pattern(profile: Profile) -> re.Pattern[str]:
     grouped = rf"\d{{0,2}}(?:[{seps}]\d{{3}})+(?!\d)|" if seps else ""
     point = profile.decimal_separator
     decimal = rf"(?:{re.escape(point)}\d+)?" if point else ""
-    # a first digit not after a word character nor after a digit and `.` or `,`
-    return re.compile(rf"\d(?<!\w\d)(?<!\d[.,]\d)(?:{grouped}\d*){decimal}(?![\w])(?![.,]\d)")
+    # a first digit not after a word character nor after a digit and `.` or `,`; in a language
+    # written without spaces a number stands between two words ("解救78名")
+    word = UNSPACED_WORD if profile.unspaced else r"\w"
+    return re.compile(rf"\d(?<!{word}\d)(?<!\d[.,]\d)(?:{grouped}\d*){decimal}(?!{word})"
+                      r"(?![.,]\d)")
 
 
 def _digit_numbers(text: str, profile: Profile) -> list[NumberMention]:

@@ -97,7 +97,7 @@ class FactsPipeline(StationPipeline):
         """Read facts through the article's language profile."""
         if item.relevant:
             item.facts = facts.extract_facts(item.text, load_profile(item.language),
-                                              item.published)
+                                              item.published, item.title)
         return item
 
 
@@ -107,13 +107,10 @@ class DedupPipeline(StationPipeline):
     def __init__(self, crawler: Crawler) -> None:
         """Read the MONITOR_DEDUP_* settings once."""
         super().__init__(crawler)
-        get = self.settings.getfloat
+        story = self.settings.get("MONITOR_DEDUP_STORY_THRESHOLD")
         self.config = dedup.DedupConfig(
-            near_copy_threshold=get("MONITOR_DEDUP_NEAR_COPY_THRESHOLD"),
-            story_threshold=get("MONITOR_DEDUP_STORY_THRESHOLD"),
-            story_min_weight=get("MONITOR_DEDUP_STORY_MIN_WEIGHT"),
-            contradiction_penalty=get("MONITOR_DEDUP_CONTRADICTION_PENALTY"),
-            lexical_threshold=get("MONITOR_DEDUP_LEXICAL_THRESHOLD"),
+            near_copy_threshold=self.settings.getfloat("MONITOR_DEDUP_NEAR_COPY_THRESHOLD"),
+            story_threshold=float(story) if story not in (None, "") else None,
             window_days=self.settings.getint("MONITOR_DEDUP_WINDOW_DAYS"),
         )
 

@@ -23,6 +23,7 @@ import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from monitor.extraction import ABBREVIATION_END
 from monitor.numbers import NumberMention, find_numbers
@@ -45,6 +46,7 @@ COUNT_WINDOW_CHARS = 80
 SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+(?=[\"“«¿¡(]?[A-ZÀ-Ý0-9])|\n+|\s[•·▪]\s*|^\s*[•·▪-]\s+")
 CLAUSE_BREAK = re.compile(r"[,;:()\[\]–—]|\s-\s")
 GAP_WORD = re.compile(r"[\s/\-]*([^\W\d_][\w'’]*)")
+GAP_CHARACTER = re.compile(r"[\s/\-]*([^\W\d_])")  # a "word" of text written without spaces
 YEAR = re.compile(r"(?:19|20)\d\d")
 
 
@@ -78,10 +80,12 @@ class ChildCount:
 # ----- term matching -----
 
 
-def term_pattern(terms: Iterable[str], whole_word_end: bool = True) -> re.Pattern[str] | None:
+def term_pattern(terms: Iterable[str], whole_word_end: bool = True,
+                 whole_word_start: bool = True) -> re.Pattern[str] | None:
     """One regex for a list of terms: whole words, `*` = any ending, spaces = any space.
 
-    Without `whole_word_end` a term may run on into a longer word (a cheap superset test)."""
+    Without `whole_word_end` a term may run on into a longer word (a cheap superset test);
+    without `whole_word_start` it may start inside one (text written without spaces)."""
     alternatives = []
     for term in terms:
         words = fold(str(term)).split()
@@ -91,7 +95,8 @@ def term_pattern(terms: Iterable[str], whole_word_end: bool = True) -> re.Patter
         return None
     alternatives.sort(key=len, reverse=True)
     end = r"(?!\w)" if whole_word_end else ""
-    return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + ")" + end)
+    start = r"(?<!\w)" if whole_word_start else ""
+    return re.compile(start + "(?:" + "|".join(alternatives) + ")" + end)
 
 
 def _alternative(words: list[str]) -> str:
@@ -159,13 +164,16 @@ def _boundless_scan(terms: list[str]) -> re.Pattern[str]:
 class Vocabulary:
     """A profile's term groups, compiled once."""
 
-    def __init__(self, terms: dict[str, list[str]]) -> None:
-        """Compile every group."""
-        self.patterns = {group: term_pattern(words) for group, words in terms.items()}
+    def __init__(self, terms: dict[str, list[str]], unspaced: bool = False) -> None:
+        """Compile every group (without word boundaries for text written without spaces)."""
+        self.patterns = {group: term_pattern(words, not unspaced, not unspaced)
+                         for group, words in terms.items()}
         self.gates = {group: TermGate(words) for group, words in terms.items()}
+        self.gap_word = GAP_CHARACTER if unspaced else GAP_WORD
         # A child word starting anywhere (even cut short by a count's window), and the
         # "approximately" words just before a count: compiled once, used per sentence.
-        self.child_start = term_pattern(terms.get("child", []), whole_word_end=False)
+        self.child_start = term_pattern(terms.get("child", []), whole_word_end=False,
+                                        whole_word_start=not unspaced)
         approximate = self.patterns.get("approximate")
         self.approximate_before = (re.compile(r"(?:" + approximate.pattern + r")\s*$")
                                    if approximate else None)
@@ -206,7 +214,8 @@ def vocabulary(profile: Profile) -> Vocabulary:
     cached = _VOCABULARIES.get(id(profile))
     if cached and cached[0] is profile:
         return cached[1]
-    vocab = Vocabulary(profile.terms) if profile.terms else _merged_vocabulary()
+    vocab = (Vocabulary(profile.terms, profile.unspaced) if profile.terms
+             else _merged_vocabulary())
     _VOCABULARIES[id(profile)] = (profile, vocab)
     return vocab
 
@@ -284,7 +293,7 @@ def _child_count(sentence: str, folded_sentence: str, mention: NumberMention,
                                and vocab.approximate_before.search(before))
             return ChildCount(mention.value, offset + mention.start, offset + end,
                               sentence[mention.start: end], sentence, frozenset(), approximate)
-        word = GAP_WORD.match(folded, pos)
+        word = vocab.gap_word.match(folded, pos)
         if word is None or vocab.match_at("count_blockers", folded, word.start(1)):
             return None
         pos = word.end()
@@ -331,6 +340,53 @@ def in_proper_name(text: str, start: int, end: int) -> bool:
     return any(m and m.group(1)[0].isupper() for m in (before, after))
 
 
+@dataclass(frozen=True)
+class ChildTotals:
+    """The children an article counts: its headline count (the largest count with a recovery
+    word), whether that count is approximate ("over 200"), and every such count."""
+
+    head: int | None = None
+    approximate: bool = False
+    values: frozenset[int] = frozenset()
+
+    def as_json(self) -> dict[str, Any]:
+        """The totals as stored with the dedup index."""
+        return {"head": self.head, "approximate": self.approximate,
+                "values": sorted(self.values)}
+
+
+def child_totals(text: str, title: str | None, profile: Profile) -> ChildTotals:
+    """The counts of recovered, located, rescued or found children in title and text."""
+    full = f"{title}\n{text}" if title and not text.startswith(title) else text
+    return _child_totals(full, profile.code) if profile is load_profile(profile.code) \
+        else _totals(recovery_counts(full, profile))
+
+
+@functools.lru_cache(maxsize=RECENT_TEXTS)
+def _child_totals(full: str, code: str) -> ChildTotals:
+    """`child_totals` through a loaded profile (the classification read the same counts)."""
+    return _totals(_recovery_counts(full, code))
+
+
+def _totals(counts: list[ChildCount]) -> ChildTotals:
+    """The headline count and every count of `counts`."""
+    if not counts:
+        return ChildTotals()
+    head = max(counts, key=lambda c: (c.value, not c.approximate))
+    return ChildTotals(head.value, head.approximate, frozenset(c.value for c in counts))
+
+
+def recovery_counts(full: str, profile: Profile) -> list[ChildCount]:
+    """The counts of two or more children with a recovery word in their clause."""
+    return [c for c in child_counts(full, profile) if c.kinds and c.value >= 2]
+
+
+@functools.lru_cache(maxsize=RECENT_TEXTS)
+def _recovery_counts(full: str, code: str) -> list[ChildCount]:
+    """`recovery_counts` through a loaded profile, remembered for the dedup station."""
+    return recovery_counts(full, load_profile(code))
+
+
 # ----- classification -----
 
 
@@ -353,7 +409,8 @@ def _classify(text: str, title: str | None, profile: Profile) -> Relevance:
     full = f"{title}\n{text}" if title and not text.startswith(title) else text
     vocab = vocabulary(profile)
     folded = fold_cached(full)
-    counts = [c for c in child_counts(full, profile) if c.kinds and c.value >= 2]
+    counts = (_recovery_counts(full, profile.code) if profile is load_profile(profile.code)
+              else recovery_counts(full, profile))
     operation = vocab.find("operation", folded)
     lead = bool(operation) and vocab.has("operation", folded[:LEAD_CHARS])  # weighs only then
     beat = vocab.find("missing", folded)

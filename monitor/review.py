@@ -16,7 +16,6 @@ from monitor.store import Store
 logger = logging.getLogger(__name__)
 
 BORDERLINE_BELOW = 0.85  # a near_copy/story match scoring under this is worth a second look
-RECOVERED_KIND = "children_recovered"
 OPENING_CHARS = 600
 PAGE_SIZE = 20
 MAX_WEEKS = 260  # five years of weekly bars
@@ -261,8 +260,8 @@ def term_pattern(term: str) -> str:
 
 
 def dashboard(store: Store, scope: str = "relevant") -> dict[str, Any]:
-    """Stories per week by language, and children reported recovered per month (per story)."""
-    rows = [r for r in store.dashboard_rows(RECOVERED_KIND)
+    """Stories per week by language, and children per month (each story's count once)."""
+    rows = [r for r in store.dashboard_rows()
             if scope == "all" or r["relevant"]]
     return {"scope": scope, "weekly": weekly(rows), "monthly": monthly(rows)}
 
@@ -282,15 +281,15 @@ def weekly(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def monthly(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Children reported recovered per month: each story counted once, by its largest figure."""
+    """Children located, recovered or rescued per month of first report, each story once."""
     totals: dict[str, int] = {}
     for row in rows:
         day = parse_day(row["first_published"])
-        if day is not None and row["recovered"]:
+        if day is not None and row["children"]:
             month = day.isoformat()[:7]
-            totals[month] = totals.get(month, 0) + int(row["recovered"])
+            totals[month] = totals.get(month, 0) + int(row["children"])
     months = fill_months(sorted(totals))
-    return {"labels": months, "series": {"recovered": [totals.get(m, 0) for m in months]}}
+    return {"labels": months, "series": {"children": [totals.get(m, 0) for m in months]}}
 
 
 def parse_day(value: str | None) -> date | None:

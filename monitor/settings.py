@@ -46,16 +46,9 @@ MONITOR_HEALTH_DATE_DROP = float(os.environ.get("MONITOR_HEALTH_DATE_DROP", "0.4
 #: Dedup: estimated Jaccard of word 3-shingles (MinHash) at which a same-language text is a copy.
 MONITOR_DEDUP_NEAR_COPY_THRESHOLD = float(
     os.environ.get("MONITOR_DEDUP_NEAR_COPY_THRESHOLD", "0.5"))
-#: Dedup: story score (0-1, anchors shared and weighted by rarity) at which two reports are one.
-MONITOR_DEDUP_STORY_THRESHOLD = float(os.environ.get("MONITOR_DEDUP_STORY_THRESHOLD", "0.55"))
-#: Dedup: shared anchor weight (IDF units) below which the story score is scaled down.
-MONITOR_DEDUP_STORY_MIN_WEIGHT = float(os.environ.get("MONITOR_DEDUP_STORY_MIN_WEIGHT", "60"))
-#: Dedup: subtracted from the story score per contradiction (other headline count, other year).
-MONITOR_DEDUP_CONTRADICTION_PENALTY = float(
-    os.environ.get("MONITOR_DEDUP_CONTRADICTION_PENALTY", "0.5"))
-#: Dedup: same-language TF-IDF word cosine from which a report joins a story (no contradiction).
-MONITOR_DEDUP_LEXICAL_THRESHOLD = float(
-    os.environ.get("MONITOR_DEDUP_LEXICAL_THRESHOLD", "0.5"))
+#: Dedup: same-story probability (0-1, the learned story model's) from which a report joins a
+#: story; empty: the threshold the model was calibrated with (monitor/story_model.json).
+MONITOR_DEDUP_STORY_THRESHOLD = os.environ.get("MONITOR_DEDUP_STORY_THRESHOLD", "")
 #: Dedup: story candidates are published at most this many days apart (undated ones always).
 MONITOR_DEDUP_WINDOW_DAYS = int(os.environ.get("MONITOR_DEDUP_WINDOW_DAYS", "30"))
 

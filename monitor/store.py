@@ -214,6 +214,13 @@ where exists (select 1 from articles a where a.cluster_id = c.id and a.relevant 
 """
 
 
+# A story's children on the dashboard: the operations row's total, else its recovered,
+# located and rescued children (the facts station gives kinds that are separate groups).
+STORY_CHILDREN_SQL = (
+    "coalesce(o.children_total, nullif(coalesce(o.children_recovered, 0) + "
+    "coalesce(o.children_located, 0) + coalesce(o.children_rescued, 0), 0))")
+
+
 @migrations()
 def m008_operations_view(db: sqlite_utils.Database) -> None:
     """The `operations` view: one row per story cluster that reports an operation (issue 4)."""
@@ -263,6 +270,14 @@ def m014_dedup_without_rowid(db: sqlite_utils.Database) -> None:
         db.execute(f'alter table "{table}_m014" rename to "{table}"')
         for index in indexes:
             db[table].create_index(index)
+
+
+@migrations()
+def m016_dedup_child_counts(db: sqlite_utils.Database) -> None:
+    """Dedup: each article's counts of children (headline, approximate, all), compared by the
+    story model."""
+    if "counts" not in db["dedup_articles"].columns_dict:
+        db["dedup_articles"].add_column("counts", str)
 
 
 # Dedup document frequencies and the article count are added up in memory and written every
@@ -665,16 +680,17 @@ class Store:
             "limit :limit offset :offset", params))
         return rows, total
 
-    def dashboard_rows(self, recovered_kind: str) -> list[dict[str, Any]]:
+    def dashboard_rows(self) -> list[dict[str, Any]]:
         """One row per cluster: first date, representative's language, relevance, and the
-        largest count of `recovered_kind` facts among its members."""
+        story's children from the `operations` view: its total, else its kinds added up."""
+        has_view = "operations" in self.db.view_names()  # not in an immutable store before m008
         return list(self.db.query(
             "select c.id, c.first_published, r.language, "
             "(select max(a.relevant) from articles a where a.cluster_id = c.id) relevant, "
-            "(select max(cast(f.value as integer)) from facts f join articles a "
-            "on a.id = f.article_id where a.cluster_id = c.id and f.kind = :kind) recovered "
+            f"{STORY_CHILDREN_SQL if has_view else 'null'} children "
             "from clusters c left join articles r on r.id = c.representative_id "
-            "where c.first_published is not null", {"kind": recovered_kind}))
+            + ("left join operations o on o.cluster_id = c.id " if has_view else "")
+            + "where c.first_published is not null"))
 
     def excluded_clusters(self, article_id: int) -> set[int]:
         """Clusters a reviewer split this article out of (followed through later merges):
@@ -890,6 +906,19 @@ class Store:
             f"d.article_id where d.article_id in ({','.join('?' * len(ids))})", ids)
         return {r["article_id"]: r for r in rows if r["cluster_id"] is not None}
 
+    def dedup_cluster_counts(self, cluster_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+        """The child counts (dedup `counts`) of every member of each cluster."""
+        found: dict[int, list[dict[str, Any]]] = {c: [] for c in cluster_ids}
+        if not cluster_ids:
+            return found
+        rows = self.db.execute(
+            "select a.cluster_id, d.counts from articles a join dedup_articles d on "
+            f"d.article_id = a.id where a.cluster_id in ({','.join('?' * len(cluster_ids))}) "
+            "and d.counts is not null", cluster_ids)
+        for cluster_id, counts in rows:
+            found[cluster_id].append(json.loads(counts))
+        return found
+
     def dedup_document_count(self) -> int:
         """How many articles the dedup index holds."""
         rows = list(self.db.execute("select value from dedup_meta where key = 'articles'"))
@@ -973,10 +1002,11 @@ class Store:
             [(k, article_id) for k in index.url_keys])
         self.db.conn.execute(
             "insert into dedup_articles (article_id, language, day, lead, years, signature, "
-            "vector, terms) values (?, ?, ?, ?, ?, ?, ?, ?)",
+            "vector, terms, counts) values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [article_id, index.language, index.day, json.dumps(sorted(index.lead)),
              json.dumps(sorted(index.years)), index.signature, getattr(index, "vector", None),
-             array("i", getattr(index, "terms", [])).tobytes()])
+             array("i", getattr(index, "terms", [])).tobytes(),
+             json.dumps(counts) if (counts := getattr(index, "counts", None)) else None])
         self.db.conn.executemany(
             "insert into dedup_lsh (band, bucket, article_id) values (?, ?, ?)",
             [(b, k, article_id) for b, k in index.buckets])

@@ -165,3 +165,46 @@ def test_fixture_marshals_release() -> None:
     assert (found["age_min"], found["age_max"]) == (11, 17)  # "aged 11 to 17"
     assert (found["start_date"], found["end_date"]) == ("2024-06-05", "2024-06-19")
     assert found["duration_days"] == 14  # "A two-week operation"
+
+
+@pytest.mark.parametrize(("code", "text", "expected"), [
+    ("en", "Operation Harbor Light ended on Friday. Of the 31 children, 22 were recovered and 9 "
+           "were located.", {"children_total": 31, "children_recovered": 22,
+                             "children_located": 9}),
+    ("en", "Of the 31 children on the list, 22 were recovered.",
+     {"children_total": 31, "children_recovered": 22}),
+    ("es", "De los 31 niños buscados, 22 fueron recuperados y 9 localizados.",
+     {"children_total": 31, "children_recovered": 22, "children_located": 9}),
+])
+def test_parts_of_a_counted_group(code: str, text: str, expected: dict[str, int]) -> None:
+    """The group is the total; the numbers after it are its parts, each with its own kind."""
+    found = {r["kind"]: r["value"] for r in extract_facts(text, load_profile(code))
+             if r["kind"].startswith("children_")}
+    assert found == expected
+
+
+@pytest.mark.parametrize(("text", "title"), [
+    ("Operation Cross Country\nWASHINGTON — The FBI said agents recovered 59 children in "
+     "16 states.", None),
+    ("WASHINGTON — The FBI said agents recovered 59 children in 16 states.",
+     "Operation Cross Country"),
+])
+def test_name_stops_at_the_end_of_the_title(text: str, title: str | None) -> None:
+    rows = extract_facts(text, load_profile("en"), title=title)
+    assert [r["value"] for r in rows if r["kind"] == "operation"] == ["Operation Cross Country"]
+
+
+@pytest.mark.parametrize("published", ["2023-11-10", "2023-11-28"])
+def test_spanish_date_range(published: str) -> None:
+    """"del 3 al 17 de noviembre": both days in November of the publication's year (also when
+    the report came out before the operation ended)."""
+    text = ("El operativo Frontera Segura se desarrolló del 3 al 17 de noviembre y permitió "
+            "rescatar a 12 menores.")
+    found = {r["kind"]: r["value"] for r in extract_facts(text, load_profile("es"), published)}
+    assert (found["start_date"], found["end_date"]) == ("2023-11-03", "2023-11-17")
+
+
+def test_december_dates_in_a_january_report() -> None:
+    text = "The sweep began on December 28 and ended on January 4; deputies located 12 children."
+    found = {r["kind"]: r["value"] for r in extract_facts(text, load_profile("en"), "2024-01-09")}
+    assert (found["start_date"], found["end_date"]) == ("2023-12-28", "2024-01-04")

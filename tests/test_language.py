@@ -58,10 +58,20 @@ def test_route_to_own_profile() -> None:
     assert detect(seed_path("002").read_text(encoding="utf-8")).route == "langdetect:fr"
 
 
+SWEDISH = ("Polisen i Göteborg meddelade på tisdagen att sju försvunna barn har hittats under en "
+           "vecka lång insats tillsammans med socialtjänsten. Barnen mår efter omständigheterna "
+           "bra och har återförenats med sina familjer, enligt polisens presstalesperson.")
+
+
 def test_language_without_profile_routes_to_neutral() -> None:
-    result = detect(TEXTS["nl"])
-    assert (result.language, result.profile, result.route) == ("nl", "neutral",
+    result = detect(SWEDISH)
+    assert (result.language, result.profile, result.route) == ("sv", "neutral",
                                                                 "langdetect:neutral")
+
+
+def test_dutch_routes_to_its_profile() -> None:
+    result = detect(TEXTS["nl"])
+    assert (result.language, result.profile, result.route) == ("nl", "nl", "langdetect:nl")
 
 
 def test_short_text_falls_back_to_hint() -> None:

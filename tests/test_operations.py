@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from conftest import seed_path
 
+from monitor import review
 from monitor.dedup import Decision
 from monitor.extraction import extract
 from monitor.facts import extract_facts
@@ -128,4 +129,36 @@ def test_view_is_created_by_a_migration(tmp_path: Path) -> None:
     assert "operations" in store.db.view_names()
     applied = [r["name"] for r in store.db.query("select name from _sqlite_migrations")]
     assert "m008_operations_view" in applied
+    store.close()
+
+
+def children_by_month(store: Store) -> dict[str, int]:
+    """The dashboard's children chart: month -> children, months without any left out."""
+    chart = review.dashboard(store)["monthly"]
+    return {m: n for m, n in zip(chart["labels"], chart["series"]["children"], strict=True) if n}
+
+
+def test_dashboard_counts_each_story_once(store: Store) -> None:
+    # Rescue Me (78 minors, reported in English and in French) in July 2021, Lost Souls (24)
+    # in June 2021: the French copy adds nothing.
+    assert children_by_month(store) == {"2021-06": 24, "2021-07": 78}
+
+
+def test_dashboard_adds_up_the_kinds_of_a_story_without_total(tmp_path: Path) -> None:
+    store = Store(tmp_path / "monitor.db")
+    report = Article(url="https://example.org/a", source="x", text="...", title="Operation Y",
+                     published="2024-05-02", language="en", topic="operation", relevant=1,
+                     content_hash="a",
+                     facts=[{"kind": "children_recovered", "value": 5, "evidence": "..."},
+                            {"kind": "children_rescued", "value": 7, "evidence": "..."}])
+    store.save_article(report)
+    assert children_by_month(store) == {"2024-05": 12}
+    store.close()
+
+
+def test_dashboard_on_the_crawled_seeds(seeded_db: Path) -> None:
+    # Rescue Me (000 and its French translation 002): 78, July 2021; Lost Souls (001): 24,
+    # June 2021; the Capital Region operation (003): 64, March 2025.
+    store = Store(seeded_db)
+    assert children_by_month(store) == {"2021-06": 24, "2021-07": 78, "2025-03": 64}
     store.close()

@@ -212,8 +212,9 @@ def test_dashboard_and_offline_chart_script(store_ids: tuple[Path, dict[str, int
     weekly = dict(zip(data["weekly"]["labels"], data["weekly"]["series"]["en"], strict=True))
     assert weekly["2021-07-19"] == 1 and weekly["2021-08-02"] == 1
     assert data["weekly"]["series"]["es"][0] == 1
-    # "Three minors recovered" in July 2021.
-    assert data["monthly"] == {"labels": ["2021-07"], "series": {"recovered": [3]}}
+    # "Three minors recovered", "75 minors located": 78 children of one story in July 2021,
+    # though two articles report it.
+    assert data["monthly"] == {"labels": ["2021-07"], "series": {"children": [78]}}
 
 
 def test_no_monitor_store_attached(tmp_path: Path) -> None:

@@ -213,7 +213,7 @@ def decide(store: Store, action: str, cluster_id: int, target: int | None, actor
 
 
 async def dashboard_page(datasette: Datasette, request: Request) -> Response:
-    """Stories per week by language and children recovered per month, as SVG charts."""
+    """Stories per week by language and children per month (each story once), as SVG charts."""
     scope = "all" if request.args.get("scope") == "all" else "relevant"
     db, data = await read(datasette, lambda s: review.dashboard(s, scope))
     return await render(datasette, request, "monitor_dashboard.html",

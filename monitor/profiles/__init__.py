@@ -1,4 +1,10 @@
-"""Language profiles: per-language data (number words, months, beat vocabulary) as YAML files."""
+"""Language profiles: per-language data (number words, months, beat vocabulary) as YAML files.
+
+What a library knows is generated, not typed: number words come from num2words (the cardinals
+0-100, the hundreds and the powers of a thousand in the profile's language) and month names from
+Babel's CLDR data (wide and abbreviated, in running text and standing alone). A profile's own
+`number_words` and `months` add what the libraries lack (colloquial forms, old spellings).
+"""
 
 from __future__ import annotations
 
@@ -35,6 +41,7 @@ class Profile:
     number_teens_after: tuple[int, ...] = ()  # tens that take 10..19 after them: soixante-dix
     thousands_separators: tuple[str, ...] = (",", ".", "\u00a0", "\u202f", "'")
     decimal_separator: str | None = None
+    unspaced: bool = False  # written without spaces between words (Chinese, Japanese)
 
 
 def available() -> list[str]:
@@ -49,11 +56,15 @@ def load_profile(code: str) -> Profile:
     if not path.exists():
         return neutral_profile()
     raw = yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER) or {}
+    number_lang = raw.get("num2words", code)
+    cldr = raw.get("cldr", code)
     return Profile(
         code=code,
         name=raw.get("name", code),
-        number_words={str(k).lower(): int(v) for k, v in (raw.get("number_words") or {}).items()},
-        months={str(k).lower(): int(v) for k, v in (raw.get("months") or {}).items()},
+        number_words=generated_number_words(number_lang) | {
+            str(k).lower(): int(v) for k, v in (raw.get("number_words") or {}).items()},
+        months=generated_months(cldr) | {
+            str(k).lower(): int(v) for k, v in (raw.get("months") or {}).items()},
         terms={k: list(v) for k, v in (raw.get("terms") or {}).items()},
         data=raw,
         **_number_syntax(raw),
@@ -66,6 +77,55 @@ def neutral_profile() -> Profile:
     return Profile(code=NEUTRAL, name="language-neutral")
 
 
+GENERATED_NUMBERS = [*range(101), *range(200, 1000, 100), 1000, 10**6, 10**9]
+MONTH_FORMS = [(width, context) for width in ("wide", "abbreviated")
+               for context in ("format", "stand-alone")]
+
+
+@functools.cache
+def generated_number_words(lang: str | None) -> dict[str, int]:
+    """Cardinal words num2words knows in `lang` (none when it does not know the language);
+    the last word of a power of a thousand stands for it alone ("one thousand": "thousand")."""
+    if not lang:
+        return {}
+    from num2words import num2words  # only profiles need it
+
+    words: dict[str, int] = {}
+    try:
+        for value in GENERATED_NUMBERS:
+            spelled = " ".join(num2words(value, lang=lang).lower().replace(",", " ").split())
+            words.setdefault(spelled, value)
+            if value >= 1000 and " " in spelled:
+                words.setdefault(spelled.rsplit(" ", 1)[1], value)
+    except NotImplementedError:
+        logger.debug("num2words has no language %s", lang)
+        return {}
+    return words
+
+
+@functools.cache
+def generated_months(locale: str | None) -> dict[str, int]:
+    """Month names of CLDR `locale` (Babel), lower case, without a closing dot; names written
+    with digits (`3月`) are left out, as they are no words."""
+    if not locale:
+        return {}
+    from babel import Locale, UnknownLocaleError
+    from babel.dates import get_month_names
+
+    try:
+        Locale.parse(locale)
+    except (UnknownLocaleError, ValueError):
+        logger.debug("CLDR has no locale %s", locale)
+        return {}
+    months: dict[str, int] = {}
+    for width, context in MONTH_FORMS:
+        for number, name in get_month_names(width, context, locale).items():
+            name = name.lower().rstrip(".")
+            if name and not any(c.isdigit() for c in name):
+                months.setdefault(name, number)
+    return months
+
+
 def _number_syntax(raw: dict[str, Any]) -> dict[str, Any]:
     """The optional keys that say how numbers are written in this language."""
     syntax: dict[str, Any] = {
@@ -75,6 +135,7 @@ def _number_syntax(raw: dict[str, Any]) -> dict[str, Any]:
                          for k, v in (raw.get("number_parts") or {}).items()},
         "number_compounds": bool(raw.get("number_compounds", False)),
         "number_teens_after": tuple(int(v) for v in raw.get("number_teens_after") or ()),
+        "unspaced": bool(raw.get("unspaced", False)),
     }
     if "thousands_separators" in raw:
         syntax["thousands_separators"] = tuple(str(c) for c in raw["thousands_separators"])

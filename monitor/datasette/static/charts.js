@@ -58,7 +58,7 @@
       }
     });
     container.appendChild(svg);
-    if (names.length > 1 || names[0] !== "recovered") {
+    if (names.length > 1 || names[0] !== "children") {
       var legend = document.createElement("div");
       legend.className = "mon-legend";
       names.forEach(function (name, k) {

@@ -1,0 +1,147 @@
+"""Learn the same-story model (monitor/story_model.json) from labelled real coverage.
+
+    python benchmarks/train_story_model.py --db RUN/realnews.db [--labels LABELS] [--write]
+
+RUN is a folder kept by the development corpus's scorer (`benchmarks/realnews.py --keep RUN`,
+or `score.py --keep RUN`): its database holds every labelled article as the crawl stored it,
+with its dedup index. Every pair of stored articles is judged by the station's own scorer
+(`monitor.dedup.StoryScorer`, document frequencies of the whole run) and labelled same / other
+story from the labels; an L2-regularised logistic regression is fitted on the pairs that share
+anything. Cross-validation holds out whole operation families (a family's pairs are never both
+in training and test), as the held-out corpus holds other operations. `--write` stores the
+weights with the threshold (`--threshold`) in monitor/story_model.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from monitor import dedup, story_model  # noqa: E402
+from monitor.store import Store  # noqa: E402
+
+DEFAULT_LABELS = ROOT.parent / "shared" / "realnews-dev" / "labels.jsonl"
+MIN_SHARED_WEIGHT = 10.0  # pairs sharing less are never candidates worth learning from
+FOLDS = 5
+L2 = 1.0
+
+
+def family(story: str) -> str:
+    """An operation family: the story label without its year and edition."""
+    return re.sub(r"-?(19|20)\d\d.*$", "", story).split("-")[0]
+
+
+def judged_pairs(db: Path, labels: dict[str, dict]) -> list[tuple[list[float], int, str, str]]:
+    """(features, same story, family of each) for every stored pair sharing anchors."""
+    store = Store(db)
+    arts = {Path(r["url"]).stem: r for r in store.db.query(
+        "select id, url, text, title, language, published from articles")}
+    arts = {k: r for k, r in arts.items() if k in labels}
+    ids = {r["id"]: k for k, r in arts.items()}
+    rows = store.dedup_articles(sorted(ids))
+    keys = store.dedup_anchor_lists(sorted(ids))
+    n_docs = store.dedup_document_count()
+    df = store.dedup_anchor_df(sorted({a for ks in keys.values() for a in ks}))
+    weight_of = {a: dedup.anchor_weight(a, max(1, d), n_docs) for a, d in df.items()}
+    config = dedup.DedupConfig()
+    pairs = []
+    for x in sorted(ids):
+        art = arts[ids[x]]
+        anchors = dedup.article_anchors(art["text"], art["title"], art["language"],
+                                        art["published"])
+        own = {k: weight_of.get(k, 0.0) for k in anchors.keys}
+        scorer = dedup.StoryScorer(anchors, own, n_docs, config, index_of(rows[x]))
+        for y in sorted(ids):
+            if y >= x:
+                break
+            parts = scorer.judge(sorted(keys[y]), rows[y], weight_of)
+            if parts.weight < MIN_SHARED_WEIGHT and parts.cosine < 0.1:
+                continue
+            same = labels[ids[x]]["story"] == labels[ids[y]]["story"]
+            pairs.append((parts.features.vector(), int(same),
+                          family(labels[ids[x]]["story"]), family(labels[ids[y]]["story"])))
+    store.close()
+    return pairs
+
+
+def index_of(row: dict) -> dedup.DedupIndex:
+    """The parts of a stored dedup row the scorer reads, as an index."""
+    return dedup.DedupIndex(url_keys=[], language=row["language"], day=row["day"], lead=[],
+                            years=[], signature=None, buckets=[], anchors=[],
+                            vector=row["vector"], counts=dedup.json_object(row["counts"]))
+
+
+def fit(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Logistic regression weights (bias first) by Newton's method with an L2 penalty."""
+    x = np.hstack([np.ones((len(x), 1)), x])
+    w = np.zeros(x.shape[1])
+    for _ in range(50):
+        p = 1 / (1 + np.exp(-x @ w))
+        gradient = x.T @ (p - y) + L2 * w
+        hessian = (x * (p * (1 - p))[:, None]).T @ x + L2 * np.eye(len(w))
+        w -= np.linalg.solve(hessian, gradient)
+    return w
+
+
+def predict(w: np.ndarray, x: np.ndarray, conflict: np.ndarray) -> np.ndarray:
+    """Probabilities, 0 where the headline counts conflict (the station's veto)."""
+    p = 1 / (1 + np.exp(-(w[0] + x @ w[1:])))
+    return np.where(conflict, 0.0, p)
+
+
+def cross_validate(x: np.ndarray, y: np.ndarray, fam: list[tuple[str, str]]) -> np.ndarray:
+    """Out-of-family probabilities: each pair predicted by a model that saw neither family."""
+    fold = np.array([[zlib.crc32(f.encode()) % FOLDS for f in pair] for pair in fam])
+    conflict = x[:, story_model.FEATURES.index("heads_conflict")] > 0
+    out = np.zeros(len(y))
+    for k in range(FOLDS):
+        test = (fold == k).any(axis=1)
+        out[test] = predict(fit(x[~test], y[~test]), x[test], conflict[test])
+    return out
+
+
+def main() -> int:
+    """Fit, report out-of-family pair figures, optionally write the model."""
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--db", required=True, type=Path, help="a scored run's realnews.db")
+    ap.add_argument("--labels", type=Path, default=DEFAULT_LABELS)
+    ap.add_argument("--threshold", type=float, default=0.7)
+    ap.add_argument("--write", action="store_true", help="write monitor/story_model.json")
+    args = ap.parse_args()
+    if not args.db.exists():
+        print(f"no database at {args.db}: run benchmarks/realnews.py --keep DIR first")
+        return 1
+    labels = {r["id"]: r for r in map(json.loads, args.labels.open(encoding="utf-8"))}
+    pairs = judged_pairs(args.db, labels)
+    x = np.array([p[0] for p in pairs])
+    y = np.array([p[1] for p in pairs], dtype=float)
+    print(f"{len(pairs)} pairs sharing anchors, {int(y.sum())} of one story")
+    held = cross_validate(x, y, [(p[2], p[3]) for p in pairs])
+    for t in (0.5, 0.6, 0.7, 0.8):
+        tp, fp = int(((held >= t) & (y == 1)).sum()), int(((held >= t) & (y == 0)).sum())
+        print(f"out-of-family pairs at {t}: {tp} joined right, {fp} wrongly, "
+              f"{int(y.sum()) - tp} missed")
+    w = fit(x, y)
+    weights = {"bias": round(float(w[0]), 4)} | {
+        name: round(float(v), 4) for name, v in zip(story_model.FEATURES, w[1:], strict=True)}
+    print(json.dumps(weights))
+    if args.write:
+        story_model.MODEL_PATH.write_text(json.dumps(
+            {"weights": weights, "threshold": args.threshold,
+             "trained_on": f"{len(pairs)} labelled pairs of real coverage"}, indent=1) + "\n")
+        print(f"written: {story_model.MODEL_PATH}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
