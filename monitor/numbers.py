@@ -29,11 +29,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from monitor.profiles import Profile
+from monitor.text import LETTER_OR_MARK
 
 logger = logging.getLogger(__name__)
 
-LETTERS = re.compile(r"[^\W\d_]+")
-LETTER = re.compile(r"[^\W\d_]")
+LETTERS = re.compile(rf"[^\W\d_]{LETTER_OR_MARK}*")  # a word, vowel signs included
+LETTER = re.compile(LETTER_OR_MARK)
 GLUE = re.compile(r"[\s\-\u2010\u2011]+")  # what may stand between two parts of one number
 # Regexes open with `\d` so that the regex engine skips ahead to a digit; look-behinds after it
 # test the character before the number (`(?<!\w\d)` after the first digit is `\b` before it).

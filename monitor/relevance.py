@@ -28,7 +28,7 @@ from typing import Any
 from monitor.extraction import ABBREVIATION_END
 from monitor.numbers import NumberMention, find_numbers
 from monitor.profiles import Profile, available, load_profile
-from monitor.text import fold, fold_cached
+from monitor.text import MARKS, WORD_OR_MARK, fold, fold_cached
 
 logger = logging.getLogger(__name__)
 
@@ -42,10 +42,11 @@ WEIGHTS = {"count": 0.4, "small_count": 0.2, "second_count": 0.1, "operation": 0
 SMALL_COUNT = 2
 LEAD_CHARS = 400
 COUNT_GAP_WORDS = 4
+COUNT_AFTER_GAP_WORDS = 2  # "watoto [wa mitaani] 80"
 COUNT_WINDOW_CHARS = 80
 SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+(?=[\"“«¿¡(]?[A-ZÀ-Ý0-9])|\n+|\s[•·▪]\s*|^\s*[•·▪-]\s+")
 CLAUSE_BREAK = re.compile(r"[,;:()\[\]–—]|\s-\s")
-GAP_WORD = re.compile(r"[\s/\-]*([^\W\d_][\w'’]*)")
+GAP_WORD = re.compile(rf"[\s/\-]*([^\W\d_](?:[\w'’]|{MARKS})*)")
 GAP_CHARACTER = re.compile(r"[\s/\-]*([^\W\d_])")  # a "word" of text written without spaces
 YEAR = re.compile(r"(?:19|20)\d\d")
 
@@ -94,15 +95,15 @@ def term_pattern(terms: Iterable[str], whole_word_end: bool = True,
     if not alternatives:
         return None
     alternatives.sort(key=len, reverse=True)
-    end = r"(?!\w)" if whole_word_end else ""
-    start = r"(?<!\w)" if whole_word_start else ""
+    end = rf"(?!{WORD_OR_MARK})" if whole_word_end else ""
+    start = rf"(?<!{WORD_OR_MARK})" if whole_word_start else ""
     return re.compile(start + "(?:" + "|".join(alternatives) + ")" + end)
 
 
 def _alternative(words: list[str]) -> str:
     """The regex of one term's folded words: `*` = any ending, spaces = any space."""
-    return r"[\s\-]+".join(re.escape(w[:-1]) + r"\w*" if w.endswith("*") else re.escape(w)
-                            for w in words)
+    return r"[\s\-]+".join(re.escape(w[:-1]) + rf"{WORD_OR_MARK}*" if w.endswith("*")
+                            else re.escape(w) for w in words)
 
 
 def term_literals(term: str) -> frozenset[str]:
@@ -164,8 +165,11 @@ def _boundless_scan(terms: list[str]) -> re.Pattern[str]:
 class Vocabulary:
     """A profile's term groups, compiled once."""
 
-    def __init__(self, terms: dict[str, list[str]], unspaced: bool = False) -> None:
-        """Compile every group (without word boundaries for text written without spaces)."""
+    def __init__(self, terms: dict[str, list[str]], unspaced: bool = False,
+                 count_after_noun: bool = False) -> None:
+        """Compile every group (without word boundaries for text written without spaces);
+        `count_after_noun`: counts may follow the child word ("watoto 80", "儿童78名")."""
+        self.count_after_noun = count_after_noun
         self.patterns = {group: term_pattern(words, not unspaced, not unspaced)
                          for group, words in terms.items()}
         self.gates = {group: TermGate(words) for group, words in terms.items()}
@@ -214,7 +218,8 @@ def vocabulary(profile: Profile) -> Vocabulary:
     cached = _VOCABULARIES.get(id(profile))
     if cached and cached[0] is profile:
         return cached[1]
-    vocab = (Vocabulary(profile.terms, profile.unspaced) if profile.terms
+    vocab = (Vocabulary(profile.terms, profile.unspaced,
+                        bool(profile.data.get("count_after_noun"))) if profile.terms
              else _merged_vocabulary())
     _VOCABULARIES[id(profile)] = (profile, vocab)
     return vocab
@@ -263,6 +268,7 @@ def child_counts(text: str, profile: Profile) -> list[ChildCount]:
         sentence = text[s_start:s_end]
         mentions = [m for m in find_numbers(sentence, profile) if _countable(m)]
         found = [c for c in (_child_count(sentence, folded, m, vocab, s_start)
+                             or _child_count_after(sentence, folded, m, vocab, s_start)
                              for m in mentions) if c]
         for count in found:
             counts.append(_with_kinds(count, sentence, folded, s_start, vocab,
@@ -295,6 +301,34 @@ def _child_count(sentence: str, folded_sentence: str, mention: NumberMention,
                               sentence[mention.start: end], sentence, frozenset(), approximate)
         word = vocab.gap_word.match(folded, pos)
         if word is None or vocab.match_at("count_blockers", folded, word.start(1)):
+            return None
+        pos = word.end()
+    return None
+
+
+def _child_count_after(sentence: str, folded_sentence: str, mention: NumberMention,
+                       vocab: Vocabulary, offset: int) -> ChildCount | None:
+    """The count if the language writes it after the child word ("watoto 80 waliokolewa",
+    "解救儿童78名"): a child word at most COUNT_AFTER_GAP_WORDS words before `mention`, with
+    no blocker in between nor right after the number."""
+    pattern = vocab.patterns.get("child")
+    if not vocab.count_after_noun or pattern is None:
+        return None
+    start = max(0, mention.start - COUNT_WINDOW_CHARS)
+    child = None
+    for child in pattern.finditer(folded_sentence, start, mention.start):
+        pass
+    if child is None or vocab.match_at("count_blockers", folded_sentence,
+                                       _skip_glue(folded_sentence, mention.end)):
+        return None
+    pos = child.end()
+    for _ in range(COUNT_AFTER_GAP_WORDS + 1):
+        if _skip_glue(folded_sentence, pos) >= mention.start:
+            return ChildCount(mention.value, offset + child.start(), offset + mention.end,
+                              sentence[child.start(): mention.end], sentence, frozenset(),
+                              False)
+        word = vocab.gap_word.match(folded_sentence, pos, mention.start)
+        if word is None or vocab.match_at("count_blockers", folded_sentence, word.start(1)):
             return None
         pos = word.end()
     return None

@@ -8,11 +8,19 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 import unicodedata
 
 logger = logging.getLogger(__name__)
 
 APOSTROPHES = "’‘`´"
+# Combining marks (Unicode categories Mn, Mc, Me) of the Basic Multilingual Plane as a regex
+# class: Python's `\w` leaves them out, so the vowel signs of Devanagari and other Indic scripts
+# would cut words in two ("तीन" read as "त", "न").
+MARKS = "[" + "".join(re.escape(chr(c)) for c in range(0x300, 0x10000)
+                      if unicodedata.category(chr(c))[0] == "M") + "]"
+LETTER_OR_MARK = rf"(?:[^\W\d_]|{MARKS})"  # a letter, or a mark inside a word
+WORD_OR_MARK = rf"(?:\w|{MARKS})"
 # ASCII folds by lower-casing; only the backtick changes into an apostrophe.
 _ASCII_TABLE = str.maketrans("`", "'")
 
