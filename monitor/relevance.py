@@ -28,7 +28,7 @@ from typing import Any
 from monitor.extraction import ABBREVIATION_END
 from monitor.numbers import NumberMention, find_numbers
 from monitor.profiles import Profile, available, load_profile
-from monitor.text import MARKS, WORD_OR_MARK, fold, fold_cached
+from monitor.text import LOWER, MARKS, WORD_OR_MARK, fold, fold_cached
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +44,11 @@ LEAD_CHARS = 400
 COUNT_GAP_WORDS = 4
 COUNT_AFTER_GAP_WORDS = 2  # "watoto [wa mitaani] 80"
 COUNT_WINDOW_CHARS = 80
-SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+(?=[\"“«¿¡(]?[A-ZÀ-Ý0-9])|\n+|\s[•·▪]\s*|^\s*[•·▪-]\s+")
+# A full stop, ! or ? and a space before a sentence's first letter (upper case, or of a script
+# without case) or digit; the full stops of scripts that need no space after them (। 。 ！ ？ ؟);
+# line breaks and list bullets.
+SENTENCE_BREAK = re.compile(rf"(?<=[.!?])\s+(?=[\"“«¿¡(]?(?!{LOWER})\w)|(?<=[।。！？؟])\s*"
+                            r"|\n+|\s[•·▪]\s*|^\s*[•·▪-]\s+")
 CLAUSE_BREAK = re.compile(r"[,;:()\[\]–—]|\s-\s")
 GAP_WORD = re.compile(rf"[\s/\-]*([^\W\d_](?:[\w'’]|{MARKS})*)")
 GAP_CHARACTER = re.compile(r"[\s/\-]*([^\W\d_])")  # a "word" of text written without spaces

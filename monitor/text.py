@@ -21,6 +21,10 @@ MARKS = "[" + "".join(re.escape(chr(c)) for c in range(0x300, 0x10000)
                       if unicodedata.category(chr(c))[0] == "M") + "]"
 LETTER_OR_MARK = rf"(?:[^\W\d_]|{MARKS})"  # a letter, or a mark inside a word
 WORD_OR_MARK = rf"(?:\w|{MARKS})"
+# Lower-case letters (category Ll) of the Basic Multilingual Plane: a sentence may begin with
+# any other letter, an upper-case one in any script or one of a script without case.
+LOWER = "[" + "".join(re.escape(chr(c)) for c in range(0x80, 0x10000)
+                      if unicodedata.category(chr(c)) == "Ll") + "a-z]"
 # ASCII folds by lower-casing; only the backtick changes into an apostrophe.
 _ASCII_TABLE = str.maketrans("`", "'")
 

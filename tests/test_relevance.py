@@ -161,3 +161,15 @@ def test_a_profile_of_one_s_own_is_not_mistaken_for_the_loaded_one() -> None:
     assert classify(text, None, loaded).topic == "operation"
     without_operations = replace(loaded, terms={**loaded.terms, "operation": []})
     assert classify(text, None, without_operations).topic != "operation"
+
+
+@pytest.mark.parametrize(("text", "sentences"), [
+    ("Полиция нашла 12 детей. Операция длилась неделю.", 2),  # Cyrillic capitals
+    ("Η αστυνομία εντόπισε 9 παιδιά. Η επιχείρηση συνεχίζεται.", 2),  # Greek capitals
+    ("पुलिस ने 80 बच्चों को बचाया। अभियान जारी है।", 2),  # the danda
+    ("警方解救46名儿童。抓获31名嫌疑人。", 2),  # full stops without spaces
+    ("The U.S. Marshals said. it was not over.", 1),  # lower case after a stop: no break
+])
+def test_sentences_in_every_script(text: str, sentences: int) -> None:
+    from monitor.relevance import sentence_spans
+    assert len(sentence_spans(text)) == sentences
