@@ -171,5 +171,4 @@ def test_a_profile_of_one_s_own_is_not_mistaken_for_the_loaded_one() -> None:
     ("The U.S. Marshals said. it was not over.", 1),  # lower case after a stop: no break
 ])
 def test_sentences_in_every_script(text: str, sentences: int) -> None:
-    from monitor.relevance import sentence_spans
     assert len(sentence_spans(text)) == sentences
