@@ -99,15 +99,19 @@ def term_pattern(terms: Iterable[str], whole_word_end: bool = True,
     if not alternatives:
         return None
     alternatives.sort(key=len, reverse=True)
-    end = rf"(?!{WORD_OR_MARK})" if whole_word_end else ""
-    start = rf"(?<!{WORD_OR_MARK})" if whole_word_start else ""
+    end = r"(?!\w)" if whole_word_end else ""
+    start = r"(?<!\w)" if whole_word_start else ""
     return re.compile(start + "(?:" + "|".join(alternatives) + ")" + end)
 
 
 def _alternative(words: list[str]) -> str:
-    """The regex of one term's folded words: `*` = any ending, spaces = any space."""
-    return r"[\s\-]+".join(re.escape(w[:-1]) + rf"{WORD_OR_MARK}*" if w.endswith("*")
-                            else re.escape(w) for w in words)
+    """The regex of one term's folded words: `*` = any ending, spaces = any space. A term
+    written with combining marks (vowel signs) may end only where its word ends."""
+    marked = any(re.search(MARKS, w) for w in words)
+    ending = rf"{WORD_OR_MARK}*" if marked else r"\w*"
+    regex = r"[\s\-]+".join(re.escape(w[:-1]) + ending if w.endswith("*") else re.escape(w)
+                             for w in words)
+    return regex + (rf"(?!{MARKS})" if marked else "")
 
 
 def term_literals(term: str) -> frozenset[str]:
@@ -231,9 +235,13 @@ def vocabulary(profile: Profile) -> Vocabulary:
 
 @functools.cache
 def _merged_vocabulary() -> Vocabulary:
-    """The union of all profiles' term groups (for articles in a language without a profile)."""
+    """The union of the term groups of the profiles that lend theirs to articles in a language
+    without a profile (`neutral_terms: true`: the languages the beat's vocabulary is borrowed
+    from, as "AMBER alert" or "task force")."""
     merged: dict[str, list[str]] = {}
     for code in available():
+        if not load_profile(code).data.get("neutral_terms"):
+            continue
         for group, words in load_profile(code).terms.items():
             merged.setdefault(group, []).extend(words)
     return Vocabulary(merged)

@@ -17,10 +17,11 @@ APOSTROPHES = "’‘`´"
 # Combining marks (Unicode categories Mn, Mc, Me) of the Basic Multilingual Plane as a regex
 # class: Python's `\w` leaves them out, so the vowel signs of Devanagari and other Indic scripts
 # would cut words in two ("तीन" read as "त", "न").
-MARKS = "[" + "".join(re.escape(chr(c)) for c in range(0x300, 0x10000)
-                      if unicodedata.category(chr(c))[0] == "M") + "]"
+MARK_CHARS = "".join(re.escape(chr(c)) for c in range(0x300, 0x10000)
+                     if unicodedata.category(chr(c))[0] == "M")
+MARKS = f"[{MARK_CHARS}]"
 LETTER_OR_MARK = rf"(?:[^\W\d_]|{MARKS})"  # a letter, or a mark inside a word
-WORD_OR_MARK = rf"(?:\w|{MARKS})"
+WORD_OR_MARK = rf"[\w{MARK_CHARS}]"  # one class: cheap in the look-arounds of term patterns
 # Lower-case letters (category Ll) of the Basic Multilingual Plane: a sentence may begin with
 # any other letter, an upper-case one in any script or one of a script without case.
 LOWER = "[" + "".join(re.escape(chr(c)) for c in range(0x80, 0x10000)
