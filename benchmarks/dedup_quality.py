@@ -29,6 +29,7 @@ import json
 import logging
 import math
 import random
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -97,10 +98,12 @@ def wmt_items(docs: list[dict[str, Any]], pooled: bool) -> list[dict[str, Any]]:
     return [*sources.values(), *items]
 
 
-def crawl(items: list[dict[str, Any]], seed: int,
-          settings: dict[str, object]) -> tuple[list[int | None], float, Counter[str]]:
+def crawl(items: list[dict[str, Any]], seed: int, settings: dict[str, object],
+          keep: Path | None = None) -> tuple[list[int | None], float, Counter[str]]:
     """`scrapy crawl files` the items, named in a seeded random order, into a fresh store;
-    each item's cluster (None if not stored), the crawl's seconds and the match methods."""
+    each item's cluster (None if not stored), the crawl's seconds and the match methods.
+    `keep`: a folder that receives the store and the gold labels of its files (JSON lines
+    {id, story}), as benchmarks/train_story_model.py reads them."""
     order = list(range(len(items)))
     random.Random(seed).shuffle(order)
     names = {i: f"{rank:05d}" for rank, i in enumerate(order)}
@@ -113,7 +116,18 @@ def crawl(items: list[dict[str, Any]], seed: int,
         run_crawl(docs, db, settings)
         seconds = time.perf_counter() - start
         stored, methods = read_store(db)
+        if keep:
+            keep_run(keep, db, [{"id": names[i], "story": item["gold"]}
+                                for i, item in enumerate(items)])
     return [stored.get(names[i]) for i in range(len(items))], seconds, methods
+
+
+def keep_run(folder: Path, db: Path, labels: list[dict[str, str]]) -> None:
+    """Copy a crawl's store and write its files' gold stories into `folder`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(db, folder / "wmt.db")
+    with (folder / "labels.jsonl").open("w", encoding="utf-8") as fh:
+        fh.writelines(json.dumps(label) + "\n" for label in labels)
 
 
 def read_store(db: Path) -> tuple[dict[str, int], Counter[str]]:
@@ -166,14 +180,15 @@ def subsets(items: list[dict[str, Any]]) -> dict[str, list[int]]:
 
 
 def wmt_report(docs: list[dict[str, Any]], pooled: bool, seed: int,
-               systems: dict[str, dict[str, object]]) -> None:
+               systems: dict[str, dict[str, object]], keep: Path | None = None) -> None:
     """B-cubed per language pair for each system (crawl settings) on one mix of copies."""
     items = wmt_items(docs, pooled)
     mix = "pooled: every human and machine translation" if pooled else \
         "one human and one machine translation per source"
     results = {}
     for name, settings in systems.items():
-        clusters, seconds, methods = crawl(items, seed, settings)
+        clusters, seconds, methods = crawl(items, seed, settings,
+                                           keep if name == "dedup" and not pooled else None)
         missing = sum(c is None for c in clusters)
         results[name] = [c if c is not None else -1 - i for i, c in enumerate(clusters)]
         print(f"# WMT21 {mix}, {name}: {len(items)} texts crawled in {seconds:.0f} s "
@@ -339,6 +354,8 @@ def parse_args() -> argparse.Namespace:
                         help="WMT: only the one-human-one-machine-translation mix")
     parser.add_argument("--skip-semeval", action="store_true")
     parser.add_argument("--skip-baseline", action="store_true", help="WMT: dedup only")
+    parser.add_argument("--keep", type=Path, help="keep the headline mix's store and gold "
+                        "labels here (for benchmarks/train_story_model.py --run)")
     parser.add_argument("--story-threshold", type=float,
                         help="same-story probability to join (default: the model's own)")
     return parser.parse_args()
@@ -366,7 +383,7 @@ def main() -> None:
         docs = wmt_docs(set(args.pairs.split(",")) if args.pairs else None, args.limit)
         systems = crawl_systems(args.story_threshold, not args.skip_baseline)
         for pooled in (False,) if args.skip_pooled else (False, True):
-            wmt_report(docs, pooled, args.seed, systems)
+            wmt_report(docs, pooled, args.seed, systems, args.keep)
     if not args.skip_semeval:
         start = time.perf_counter()
         semeval_report(config)

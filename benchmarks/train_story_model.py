@@ -1,15 +1,18 @@
-"""Learn the same-story model (monitor/story_model.json) from labelled real coverage.
+"""Learn the same-story model (monitor/story_model.json) from labelled crawls.
 
-    python benchmarks/train_story_model.py --db RUN/realnews.db [--labels LABELS] [--write]
+    python benchmarks/train_story_model.py --run RUN/realnews.db LABELS [--run DB LABELS]
+                                           [--threshold 0.6] [--write]
 
-RUN is a folder kept by the development corpus's scorer (`benchmarks/realnews.py --keep RUN`,
-or `score.py --keep RUN`): its database holds every labelled article as the crawl stored it,
-with its dedup index. Every pair of stored articles is judged by the station's own scorer
+Each run is a store written by `scrapy crawl files` with the labels of its files (JSON lines
+with the file's name as `id` and its `story`): the development corpus of real coverage
+(`benchmarks/realnews.py --keep RUN` and ../shared/realnews-dev/labels.jsonl) and WMT21's
+headline mix (`benchmarks/dedup_quality.py --keep DIR`: DIR/wmt.db and DIR/labels.jsonl).
+Every pair of stored articles of one run is judged by the station's own scorer
 (`monitor.dedup.StoryScorer`, document frequencies of the whole run) and labelled same / other
-story from the labels; an L2-regularised logistic regression is fitted on the pairs that share
-anything. Cross-validation holds out whole operation families (a family's pairs are never both
-in training and test), as the held-out corpus holds other operations. `--write` stores the
-weights with the threshold (`--threshold`) in monitor/story_model.json.
+story; an L2-regularised logistic regression is fitted on the pairs that share anything.
+Cross-validation holds out whole operation families (a family's pairs are never both in
+training and test), as the held-out corpus holds other operations. `--write` stores the
+weights with the threshold in monitor/story_model.json.
 """
 
 from __future__ import annotations
@@ -29,7 +32,6 @@ sys.path.insert(0, str(ROOT))
 from monitor import dedup, story_model  # noqa: E402
 from monitor.store import Store  # noqa: E402
 
-DEFAULT_LABELS = ROOT.parent / "shared" / "realnews-dev" / "labels.jsonl"
 MIN_SHARED_WEIGHT = 10.0  # pairs sharing less are never candidates worth learning from
 FOLDS = 5
 L2 = 1.0
@@ -80,14 +82,15 @@ def index_of(row: dict) -> dedup.DedupIndex:
                             vector=row["vector"], counts=dedup.json_object(row["counts"]))
 
 
-def fit(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Logistic regression weights (bias first) by Newton's method with an L2 penalty."""
+def fit(x: np.ndarray, y: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Logistic regression weights (bias first) by Newton's method with an L2 penalty; each
+    pair counts `weight` times."""
     x = np.hstack([np.ones((len(x), 1)), x])
     w = np.zeros(x.shape[1])
     for _ in range(50):
         p = 1 / (1 + np.exp(-x @ w))
-        gradient = x.T @ (p - y) + L2 * w
-        hessian = (x * (p * (1 - p))[:, None]).T @ x + L2 * np.eye(len(w))
+        gradient = x.T @ (weight * (p - y)) + L2 * w
+        hessian = (x * (weight * p * (1 - p))[:, None]).T @ x + L2 * np.eye(len(w))
         w -= np.linalg.solve(hessian, gradient)
     return w
 
@@ -98,14 +101,15 @@ def predict(w: np.ndarray, x: np.ndarray, conflict: np.ndarray) -> np.ndarray:
     return np.where(conflict, 0.0, p)
 
 
-def cross_validate(x: np.ndarray, y: np.ndarray, fam: list[tuple[str, str]]) -> np.ndarray:
+def cross_validate(x: np.ndarray, y: np.ndarray, weight: np.ndarray,
+                   fam: list[tuple[str, str]]) -> np.ndarray:
     """Out-of-family probabilities: each pair predicted by a model that saw neither family."""
     fold = np.array([[zlib.crc32(f.encode()) % FOLDS for f in pair] for pair in fam])
     conflict = x[:, story_model.FEATURES.index("heads_conflict")] > 0
     out = np.zeros(len(y))
     for k in range(FOLDS):
         test = (fold == k).any(axis=1)
-        out[test] = predict(fit(x[~test], y[~test]), x[test], conflict[test])
+        out[test] = predict(fit(x[~test], y[~test], weight[~test]), x[test], conflict[test])
     return out
 
 
@@ -113,32 +117,44 @@ def main() -> int:
     """Fit, report out-of-family pair figures, optionally write the model."""
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--db", required=True, type=Path, help="a scored run's realnews.db")
-    ap.add_argument("--labels", type=Path, default=DEFAULT_LABELS)
+    ap.add_argument("--run", nargs=2, action="append", type=Path, metavar=("DB", "LABELS"),
+                    required=True, help="a labelled crawl's store and its labels")
     ap.add_argument("--threshold", type=float, default=0.7)
     ap.add_argument("--write", action="store_true", help="write monitor/story_model.json")
     args = ap.parse_args()
-    if not args.db.exists():
-        print(f"no database at {args.db}: run benchmarks/realnews.py --keep DIR first")
-        return 1
-    labels = {r["id"]: r for r in map(json.loads, args.labels.open(encoding="utf-8"))}
-    pairs = judged_pairs(args.db, labels)
+    pairs, runs = [], []
+    for db, labels_path in args.run:
+        if not db.exists() or not labels_path.exists():
+            print(f"no store or labels at {db}, {labels_path}: see --help")
+            return 1
+        labels = {r["id"]: r for r in map(json.loads, labels_path.open(encoding="utf-8"))}
+        judged = judged_pairs(db, labels)
+        print(f"{db}: {len(judged)} pairs sharing anchors, {sum(p[1] for p in judged)} of one "
+              "story")
+        pairs += judged
+        runs += [str(db)] * len(judged)
     x = np.array([p[0] for p in pairs])
     y = np.array([p[1] for p in pairs], dtype=float)
-    print(f"{len(pairs)} pairs sharing anchors, {int(y.sum())} of one story")
-    held = cross_validate(x, y, [(p[2], p[3]) for p in pairs])
-    for t in (0.5, 0.6, 0.7, 0.8):
-        tp, fp = int(((held >= t) & (y == 1)).sum()), int(((held >= t) & (y == 0)).sum())
-        print(f"out-of-family pairs at {t}: {tp} joined right, {fp} wrongly, "
-              f"{int(y.sum()) - tp} missed")
-    w = fit(x, y)
+    run = np.array(runs)
+    # every run weighs as much as the others, whatever its number of pairs
+    weight = np.array([len(runs) / (len(args.run) * (run == r).sum()) for r in runs])
+    held = cross_validate(x, y, weight, [(p[2], p[3]) for p in pairs])
+    for name in dict.fromkeys(runs):
+        own = run == name
+        for t in (0.5, 0.6, 0.7, 0.8):
+            tp = int(((held >= t) & (y == 1) & own).sum())
+            fp = int(((held >= t) & (y == 0) & own).sum())
+            print(f"{name}, out-of-family pairs at {t}: {tp} joined right, {fp} wrongly, "
+                  f"{int(y[own].sum()) - tp} missed")
+    w = fit(x, y, weight)
     weights = {"bias": round(float(w[0]), 4)} | {
         name: round(float(v), 4) for name, v in zip(story_model.FEATURES, w[1:], strict=True)}
     print(json.dumps(weights))
     if args.write:
         story_model.MODEL_PATH.write_text(json.dumps(
             {"weights": weights, "threshold": args.threshold,
-             "trained_on": f"{len(pairs)} labelled pairs of real coverage"}, indent=1) + "\n")
+             "trained_on": {str(name): runs.count(name) for name in dict.fromkeys(runs)}},
+            indent=1) + "\n")
         print(f"written: {story_model.MODEL_PATH}")
     return 0
 
