@@ -327,9 +327,8 @@ def _child_count_after(sentence: str, folded_sentence: str, mention: NumberMenti
     if not vocab.count_after_noun or pattern is None:
         return None
     start = max(0, mention.start - COUNT_WINDOW_CHARS)
-    child = None
-    for child in pattern.finditer(folded_sentence, start, mention.start):
-        pass
+    child = next(reversed(list(pattern.finditer(folded_sentence, start, mention.start))),
+                 None)  # the last child word before the number
     if child is None or vocab.match_at("count_blockers", folded_sentence,
                                        _skip_glue(folded_sentence, mention.end)):
         return None
