@@ -32,7 +32,10 @@ from monitor.text import LOWER, MARKS, WORD_OR_MARK, fold, fold_cached
 
 logger = logging.getLogger(__name__)
 
-KINDS = ("recovered", "located", "rescued", "found")
+KINDS = ("recovered", "located", "rescued", "found", "identified")
+# "14 child victims identified" is what a sting reports as well as a rescue: a count whose only
+# kind is identification weighs as a small count.
+WEAK_KINDS = frozenset({"identified"})
 THRESHOLD = 0.5
 RECENT_TEXTS = 64  # classifications remembered (a pure function of text, title and profile)
 # A count of one or two children ("two children found safe") is what single-case stories
@@ -474,10 +477,11 @@ def _classify(text: str, title: str | None, profile: Profile) -> Relevance:
 def _score(counts: list[ChildCount], operation: bool, lead: bool, beat: bool,
            lookalikes: list[str]) -> float:
     """A 0..1 score: counts of recovered children and operation words up, look-alikes down."""
-    values = {c.value for c in counts}
+    values = {c.value for c in counts if c.kinds - WEAK_KINDS}
     count_weight = WEIGHTS["count"] if max(values, default=0) > SMALL_COUNT \
         else WEIGHTS["small_count"]
-    score = (count_weight * bool(counts) + WEIGHTS["second_count"] * (len(values) > 1)
+    score = (count_weight * bool(counts)
+             + WEIGHTS["second_count"] * (len({c.value for c in counts}) > 1)
              + WEIGHTS["operation"] * operation + WEIGHTS["lead"] * (operation and lead)
              + WEIGHTS["beat"] * beat + WEIGHTS["lookalike"] * len(lookalikes))
     return round(min(1.0, max(0.0, score)), 3)
