@@ -44,8 +44,9 @@ WEIGHTS = {"count": 0.4, "small_count": 0.2, "second_count": 0.1, "operation": 0
            "lead": 0.1, "beat": 0.15, "lookalike": -0.2}
 SMALL_COUNT = 2
 LEAD_CHARS = 400
-COUNT_GAP_WORDS = 4
-COUNT_AFTER_GAP_WORDS = 2  # "watoto [wa mitaani] 80"
+COUNT_GAP_WORDS = 6
+COUNT_AFTER_GAP_WORDS = 2
+GAP_BLOCKERS = ("count_blockers", "people", "arrest")  # "watoto [wa mitaani] 80"
 COUNT_WINDOW_CHARS = 80
 # A full stop, ! or ? and a space before a sentence's first letter (upper case, or of a script
 # without case) or digit; the full stops of scripts that need no space after them (। 。 ！ ？ ؟);
@@ -53,8 +54,9 @@ COUNT_WINDOW_CHARS = 80
 SENTENCE_BREAK = re.compile(rf"(?<=[.!?])\s+(?=[\"“«¿¡(]?(?!{LOWER})\w)|(?<=[।。！？؟])\s*"
                             r"|\n+|\s[•·▪]\s*|^\s*[•·▪-]\s+")
 CLAUSE_BREAK = re.compile(r"[,;:()\[\]–—]|\s-\s")
-GAP_WORD = re.compile(rf"[\s/\-]*([^\W\d_](?:[\w'’]|{MARKS})*)")
-GAP_CHARACTER = re.compile(r"[\s/\-]*([^\W\d_])")  # a "word" of text written without spaces
+GLUE_CHARS = " \t/-\u00a0\u202f\"“”«»‘’"  # between a count and its words: `60 "critically missing"`
+GAP_WORD = re.compile(rf"[\s/\-\"“”«»‘’]*([^\W\d_](?:[\w'’]|{MARKS})*)")
+GAP_CHARACTER = re.compile(r"[\s/\-\"“”«»‘’]*([^\W\d_])")  # a "word" of text written without spaces
 YEAR = re.compile(r"(?:19|20)\d\d")
 
 
@@ -215,6 +217,12 @@ class Vocabulary:
         return bool(self.child_start and self.may_occur("child", folded)
                     and self.child_start.search(folded))
 
+    def blocks(self, folded: str, pos: int) -> bool:
+        """Whether the word at `pos`, between a number and a child word, shows the number
+        counts something else: a blocker ("years", "cases"), people ("men", "suspects") or an
+        arrest ("four men were arrested for preying on children")."""
+        return any(self.match_at(group, folded, pos) for group in GAP_BLOCKERS)
+
     def match_at(self, group: str, folded: str, pos: int) -> re.Match[str] | None:
         """A term of `group` starting exactly at `pos`."""
         pattern = self.patterns.get(group)
@@ -315,7 +323,7 @@ def _child_count(sentence: str, folded_sentence: str, mention: NumberMention,
             return ChildCount(mention.value, offset + mention.start, offset + end,
                               sentence[mention.start: end], sentence, frozenset(), approximate)
         word = vocab.gap_word.match(folded, pos)
-        if word is None or vocab.match_at("count_blockers", folded, word.start(1)):
+        if word is None or vocab.blocks(folded, word.start(1)):
             return None
         pos = word.end()
     return None
@@ -342,7 +350,7 @@ def _child_count_after(sentence: str, folded_sentence: str, mention: NumberMenti
                               sentence[child.start(): mention.end], sentence, frozenset(),
                               False)
         word = vocab.gap_word.match(folded_sentence, pos, mention.start)
-        if word is None or vocab.match_at("count_blockers", folded_sentence, word.start(1)):
+        if word is None or vocab.blocks(folded_sentence, word.start(1)):
             return None
         pos = word.end()
     return None
@@ -350,7 +358,7 @@ def _child_count_after(sentence: str, folded_sentence: str, mention: NumberMenti
 
 def _skip_glue(folded: str, pos: int) -> int:
     """The position after spaces, hyphens and slashes."""
-    while pos < len(folded) and folded[pos] in " \t/-\u00a0\u202f":
+    while pos < len(folded) and folded[pos] in GLUE_CHARS:
         pos += 1
     return pos
 

@@ -172,3 +172,14 @@ def test_a_profile_of_one_s_own_is_not_mistaken_for_the_loaded_one() -> None:
 ])
 def test_sentences_in_every_script(text: str, sentences: int) -> None:
     assert len(sentence_spans(text)) == sentences
+
+
+@pytest.mark.parametrize(("sentence", "values"), [
+    ('Agencies safely recovered 60 "critically missing" children in the county.', [60]),
+    ("In all, 206 victims were identified, 53 of which were confirmed to be minors.", [53]),
+    ("During the sting four men were arrested for preying on children online.", []),
+    ("Deputies located 14 runaway teens and arrested 3 adults.", [14]),
+])
+def test_counts_of_children_as_outlets_write_them(sentence: str, values: list[int]) -> None:
+    counts = child_counts(sentence, load_profile("en"))
+    assert [c.value for c in counts] == values
