@@ -29,6 +29,7 @@ from monitor.profiles import Profile
 from monitor.relevance import (
     CLAUSE_BREAK,
     KINDS,
+    WEAK_KINDS,
     YEAR,
     ChildCount,
     Vocabulary,
@@ -164,7 +165,7 @@ def _alternation(words: list[str]) -> str:
 
 def children(text: str, profile: Profile) -> list[Fact]:
     """children_total and children_<kind> as the text states them."""
-    counts = [c for c in child_counts(text, profile) if c.kinds]
+    counts = [c for c in child_counts(text, profile) if c.kinds - WEAK_KINDS]  # not "identified"
     pairs = group_parts(text, profile, counts)
     groups, parts = [g for g, _ in pairs], [p for _, p in pairs]
     exact = [c for c in counts + parts if not c.approximate] or counts
