@@ -534,3 +534,19 @@ def test_child_totals_read_the_headline_and_its_rounding() -> None:
     assert (totals.head, totals.approximate) == (40, True)
     totals = child_totals(REPORT_FR, None, load_profile("fr"))
     assert (totals.head, totals.approximate) == (41, False)
+
+
+OFFICERS_LEAD_EN = """More than 400 officers from 12 agencies took part in Tulsa sweep
+
+More than 400 officers from 12 agencies took part in Operation Safe Harbor, a three-week effort
+around Tulsa that ended March 14, the U.S. Marshals Service said. Deputy Marshal Karen Whitfield
+said the sweep recovered 41 missing children in Broken Arrow, Sapulpa and Tulsa."""
+
+
+def test_a_rewrite_leading_with_another_number_is_not_vetoed(store: Store) -> None:
+    """Only counts of children contradict: a rewrite that leads with its 400 officers still
+    reports the release's 41 children."""
+    first = ingest(store, make("https://a.test/41", REPORT_EN))
+    rewrite = make("https://tv.test/officers", OFFICERS_LEAD_EN)
+    assert ingest(store, rewrite, DedupConfig(near_copy_threshold=0.99)) == first
+    assert rewrite.dedup.evidence["headline"] == "agree"
