@@ -157,8 +157,7 @@ def detail(store: Store, cluster_id: int) -> dict[str, Any]:
         member.update(member_view(member, cluster["representative_id"], matches))
     for match in matches:
         match["terms"] = evidence_terms(match["evidence"])
-        match["evidence_items"] = [(k, v) for k, v in match["evidence"].items()
-                                   if v not in (None, "", [], {})]
+        match["evidence_items"] = evidence_items(match["evidence"])
         match["matched_title"] = titles.get(match["matched_id"])
     return {"cluster": cluster, "members": members, "matches": matches,
             "facts": store.cluster_facts(cluster_id),
@@ -203,6 +202,19 @@ def opening_end(text: str) -> int:
     """Where the opening of a text ends: the first whitespace after OPENING_CHARS."""
     found = re.search(r"\s", text[OPENING_CHARS:])
     return len(text) if found is None else OPENING_CHARS + found.start()
+
+
+# Scores behind a story match: the summary sentence says what they mean to a reviewer.
+EVIDENCE_INTERNALS = frozenset({"overlap", "shared_weight", "cosine", "similarity",
+                                "probability", "headline", "summary"})
+
+
+def evidence_items(evidence: dict[str, Any]) -> list[tuple[str, Any]]:
+    """A match's evidence as (label, value) rows: the summary in words first ("why"), then
+    what the two reports share; the model's internal scores stay in the stored JSON."""
+    rows = [("why", evidence["summary"])] if evidence.get("summary") else []
+    return rows + [(k, v) for k, v in evidence.items()
+                   if k not in EVIDENCE_INTERNALS and v not in (None, "", [], {})]
 
 
 def parse_evidence(raw: str | None) -> dict[str, Any]:

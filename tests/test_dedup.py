@@ -550,3 +550,13 @@ def test_a_rewrite_leading_with_another_number_is_not_vetoed(store: Store) -> No
     rewrite = make("https://tv.test/officers", OFFICERS_LEAD_EN)
     assert ingest(store, rewrite, DedupConfig(near_copy_threshold=0.99)) == first
     assert rewrite.dedup.evidence["headline"] == "agree"
+
+
+def test_the_cluster_page_says_why_in_words(store: Store) -> None:
+    """A reviewer reads the match's summary first, not the model's scores."""
+    from monitor.review import evidence_items
+    first = ingest(store, make("https://a.test/en", REPORT_EN))
+    assert ingest(store, make("https://b.test/fr", REPORT_FR, "fr", "2024-03-21")) == first
+    rows = evidence_items(json.loads(last_match(store)["evidence"]))
+    assert rows[0][0] == "why" and rows[0][1].startswith("same count of children (41)")
+    assert not {"overlap", "shared_weight", "cosine", "probability"} & {k for k, _ in rows}
