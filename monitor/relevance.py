@@ -46,7 +46,9 @@ SMALL_COUNT = 2
 LEAD_CHARS = 400
 COUNT_GAP_WORDS = 6
 COUNT_AFTER_GAP_WORDS = 2
-GAP_BLOCKERS = ("count_blockers", "people", "arrest")  # "watoto [wa mitaani] 80"
+GAP_BLOCKERS = ("count_blockers", "people", "arrest")
+TITLE_WORD = re.compile(r"[^\W\d_]+")
+TITLE_CASE_SHARE = 0.8  # "watoto [wa mitaani] 80"
 COUNT_WINDOW_CHARS = 80
 # A full stop, ! or ? and a space before a sentence's first letter (upper case, or of a script
 # without case) or digit; the full stops of scripts that need no space after them (। 。 ！ ？ ؟);
@@ -54,9 +56,10 @@ COUNT_WINDOW_CHARS = 80
 SENTENCE_BREAK = re.compile(rf"(?<=[.!?])\s+(?=[\"“«¿¡(]?(?!{LOWER})\w)|(?<=[।。！？؟])\s*"
                             r"|\n+|\s[•·▪]\s*|^\s*[•·▪-]\s+")
 CLAUSE_BREAK = re.compile(r"[,;:()\[\]–—]|\s-\s")
-GLUE_CHARS = " \t/-\u00a0\u202f\"“”«»‘’"  # between a count and its words: `60 "critically missing"`
-GAP_WORD = re.compile(rf"[\s/\-\"“”«»‘’]*([^\W\d_](?:[\w'’]|{MARKS})*)")
-GAP_CHARACTER = re.compile(r"[\s/\-\"“”«»‘’]*([^\W\d_])")  # a "word" of text written without spaces
+# between a count and its words: `60 "critically missing" children`, "labing-isang (11) bata"
+GLUE_CHARS = " \t/-\u00a0\u202f\"“”«»‘’()"
+GAP_WORD = re.compile(rf"[\s/\-\"“”«»‘’()]*([^\W\d_](?:[\w'’]|{MARKS})*)")
+GAP_CHARACTER = re.compile(r"[\s/\-\"“”«»‘’()]*([^\W\d_])")  # a "word" of text written without spaces
 YEAR = re.compile(r"(?:19|20)\d\d")
 
 
@@ -377,14 +380,23 @@ def _with_kinds(count: ChildCount, sentence: str, folded: str, offset: int, voca
 
 
 def _kinds(text: str, folded: str, vocab: Vocabulary) -> frozenset[str]:
-    """Which recovery kinds `text` (folded: `folded`) names, outside proper names."""
+    """Which recovery kinds `text` (folded: `folded`) names, outside proper names (in a
+    headline written in title case every word is capitalised: none is taken for a name)."""
     kinds = set()
+    headline = is_title_case(text)
     for kind in KINDS:
         pattern = vocab.patterns.get(kind)
-        if pattern and any(not in_proper_name(text, m.start(), m.end())
+        if pattern and any(headline or not in_proper_name(text, m.start(), m.end())
                            for m in pattern.finditer(folded)):
             kinds.add(kind)
     return frozenset(kinds)
+
+
+def is_title_case(text: str) -> bool:
+    """Whether most words of `text` (four or more) open with a capital, as headlines do in
+    English or Turkish ("7 Çocuk Kurtarıldı", "Missing Children Recovered In Michigan")."""
+    words = [w for w in TITLE_WORD.findall(text) if len(w) > 3]
+    return len(words) >= 2 and sum(w[0].isupper() for w in words) >= TITLE_CASE_SHARE * len(words)
 
 
 def in_proper_name(text: str, start: int, end: int) -> bool:

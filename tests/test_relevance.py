@@ -179,7 +179,15 @@ def test_sentences_in_every_script(text: str, sentences: int) -> None:
     ("In all, 206 victims were identified, 53 of which were confirmed to be minors.", [53]),
     ("During the sting four men were arrested for preying on children online.", []),
     ("Deputies located 14 runaway teens and arrested 3 adults.", [14]),
+    ("Police rescued eleven (11) children from the compound.", [11]),
 ])
 def test_counts_of_children_as_outlets_write_them(sentence: str, values: list[int]) -> None:
     counts = child_counts(sentence, load_profile("en"))
     assert [c.value for c in counts] == values
+
+
+def test_a_title_case_headline_names_no_one() -> None:
+    """In a headline whose words are all capitalised the recovery word is no proper name."""
+    counts = child_counts("Police: 123 Missing Children Recovered In One-Day Sweep",
+                          load_profile("en"))
+    assert [(c.value, c.kinds) for c in counts] == [(123, frozenset({"recovered"}))]
