@@ -35,7 +35,7 @@ logger = logging.getLogger(__name__)
 KINDS = ("recovered", "located", "rescued", "found", "identified")
 # "14 child victims identified" is what a sting reports as well as a rescue: a count whose only
 # kind is identification weighs as a small count.
-WEAK_KINDS = frozenset({"identified"})
+WEAK_KINDS = frozenset({"identified", "victims"})
 THRESHOLD = 0.5
 RECENT_TEXTS = 64  # classifications remembered (a pure function of text, title and profile)
 # A count of one or two children ("two children found safe") is what single-case stories
@@ -59,7 +59,8 @@ CLAUSE_BREAK = re.compile(r"[,;:()\[\]–—]|\s-\s")
 # between a count and its words: `60 "critically missing" children`, "labing-isang (11) bata"
 GLUE_CHARS = " \t/-\u00a0\u202f\"“”«»‘’()"
 GAP_WORD = re.compile(rf"[\s/\-\"“”«»‘’()]*([^\W\d_](?:[\w'’]|{MARKS})*)")
-GAP_CHARACTER = re.compile(r"[\s/\-\"“”«»‘’()]*([^\W\d_])")  # a "word" of text written without spaces
+# a "word" of text written without spaces: one character
+GAP_CHARACTER = re.compile(r"[\s/\-\"“”«»‘’()]*([^\W\d_])")
 YEAR = re.compile(r"(?:19|20)\d\d")
 
 
@@ -408,6 +409,27 @@ def in_proper_name(text: str, start: int, end: int) -> bool:
     return any(m and m.group(1)[0].isupper() for m in (before, after))
 
 
+def victim_counts(full: str, folded_text: str, profile: Profile) -> list[ChildCount]:
+    """Counts of victims or people rescued in a sentence that says some were children ("the
+    rescue of 20 people ... working in the sex trade as a minor"): weak counts, of kind
+    `victims`, as the count is not of children alone."""
+    vocab = vocabulary(profile)
+    if not (vocab.may_occur("victims", folded_text) and vocab.has("victims", folded_text)
+            and vocab.has_child_start(folded_text)):
+        return []
+    found = []
+    for start, end in sentence_spans(full):
+        folded, sentence = folded_text[start:end], full[start:end]
+        if not (vocab.has_child_start(folded) and vocab.has("victims", folded)
+                and _kinds(sentence, folded, vocab) - WEAK_KINDS):
+            continue
+        found += [ChildCount(m.value, start + m.start, start + m.end, sentence[m.start:m.end],
+                             sentence, frozenset({"victims"}), False)
+                  for m in find_numbers(sentence, profile) if _countable(m) and m.value >= 2
+                  and vocab.match_at("victims", folded, _skip_glue(folded, m.end))]
+    return found
+
+
 @dataclass(frozen=True)
 class ChildTotals:
     """The children an article counts: its headline count (the largest count with a recovery
@@ -479,6 +501,7 @@ def _classify(text: str, title: str | None, profile: Profile) -> Relevance:
     folded = fold_cached(full)
     counts = (_recovery_counts(full, profile.code) if profile is load_profile(profile.code)
               else recovery_counts(full, profile))
+    counts = counts + victim_counts(full, folded, profile)
     operation = vocab.find("operation", folded)
     lead = bool(operation) and vocab.has("operation", folded[:LEAD_CHARS])  # weighs only then
     beat = vocab.find("missing", folded)

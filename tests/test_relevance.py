@@ -191,3 +191,19 @@ def test_a_title_case_headline_names_no_one() -> None:
     counts = child_counts("Police: 123 Missing Children Recovered In One-Day Sweep",
                           load_profile("en"))
     assert [(c.value, c.kinds) for c in counts] == [(123, frozenset({"recovered"}))]
+
+
+def test_people_rescued_of_whom_minors_count_weakly() -> None:
+    """A sweep that rescued "20 people ... as minors" reports children among its victims."""
+    text = ("Human trafficking investigation rescues 20\n\nA coordinated police operation led "
+            "to the rescue of 20 people who had been exploited in the sex trade as minors or "
+            "against their will, police said. Officers charged 31 people with 90 offences.")
+    result = classify(text, None, load_profile("en"))
+    assert result.topic == "operation"
+    assert any("victims" in term for term in result.terms)
+
+
+def test_people_rescued_near_a_child_word_without_an_operation_are_not_one() -> None:
+    text = ("Fire at clinic\n\nFirefighters rescued 40 people from a burning building next to "
+            "the children's clinic on Main Street on Sunday night.")
+    assert classify(text, None, load_profile("en")).topic != "operation"
