@@ -182,15 +182,18 @@ def fact_groups(facts: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def member_view(member: dict[str, Any], representative_id: int | None,
                 matches: list[dict[str, Any]]) -> dict[str, Any]:
-    """A member's relation to the representative, its match, and its highlighted text."""
+    """A member's relation to the representative, its match (none for the representative: it
+    relates to no other member; the matches table still says why it joined), and its text."""
     own = [m for m in matches if m["article_id"] == member["id"]]
+    is_representative = member["id"] == representative_id
     involved = own + [m for m in matches if m["matched_id"] == member["id"]]
     terms = sorted({t for m in involved for t in evidence_terms(m["evidence"])}, key=str)
     text = member["text"] or ""
     opening = text[:opening_end(text)]
     return {
-        "is_representative": member["id"] == representative_id,
-        "match": next((m for m in own if m["method"] != "review"), own[0] if own else None),
+        "is_representative": is_representative,
+        "match": None if is_representative else next(
+            (m for m in own if m["method"] != "review"), own[0] if own else None),
         "terms": terms,
         "opening": highlight(opening, terms),
         "rest": highlight(text[len(opening):], terms),

@@ -19,6 +19,7 @@ from sqlite_utils.migrations import Migrations
 
 from monitor.items import Article
 from monitor.official import is_official
+from monitor.urls import strip_tracking, url_key
 
 logger = logging.getLogger(__name__)
 
@@ -33,13 +34,16 @@ ARTICLE_COLUMNS = {
 }
 
 
-# What save_article writes: every column but the id and updated_at (set only by an update).
-ARTICLE_WRITE_COLUMNS = tuple(c for c in ARTICLE_COLUMNS if c not in ("id", "updated_at"))
+# What save_article writes: every column but the id and updated_at (set only by an update),
+# and the page's identity, `url_key` (m018: unique; monitor.urls.url_key of the URL).
+ARTICLE_WRITE_COLUMNS = (*(c for c in ARTICLE_COLUMNS if c not in ("id", "updated_at")),
+                         "url_key")
 INSERT_ARTICLE = (f"insert into articles ({', '.join(ARTICLE_WRITE_COLUMNS)}) values "
                   f"({', '.join('?' * len(ARTICLE_WRITE_COLUMNS))})")
 UPDATE_ARTICLE = (f"update articles set {', '.join(f'{c} = ?' for c in ARTICLE_WRITE_COLUMNS)}"
                   ", updated_at = ? where id = ?")
 FETCHED_AT = ARTICLE_WRITE_COLUMNS.index("fetched_at")
+URL = ARTICLE_WRITE_COLUMNS.index("url")
 
 
 def now_iso() -> str:
@@ -280,6 +284,119 @@ def m016_dedup_child_counts(db: sqlite_utils.Database) -> None:
         db["dedup_articles"].add_column("counts", str)
 
 
+# Every column that holds a cluster id: the highest id ever handed out (m017).
+CLUSTER_ID_COLUMNS = (("clusters", "id"), ("articles", "cluster_id"), ("matches", "cluster_id"),
+                      ("cluster_exclusions", "cluster_id"), ("cluster_merges", "from_id"),
+                      ("cluster_merges", "into_id"), ("review_log", "cluster_id"),
+                      ("review_log", "json_extract(after, '$.new_cluster_id')"))
+
+
+@migrations()
+def m017_cluster_ids_never_reused(db: sqlite_utils.Database) -> None:
+    """Cluster ids never reused (issue 15): `clusters` rebuilt with an AUTOINCREMENT id, its
+    sequence starting above every id a cluster, a merge or a review ever named."""
+    views = db.execute("select name, sql from sqlite_master where type = 'view'").fetchall()
+    for name, _ in views:  # views naming `clusters` would block the rename
+        db.execute(f'drop view "{name}"')
+    schema = db["clusters"].schema.replace('"id" INTEGER PRIMARY KEY',
+                                           '"id" INTEGER PRIMARY KEY AUTOINCREMENT', 1)
+    db.execute(schema.replace('"clusters"', '"clusters_m017"', 1))
+    db.execute('insert into "clusters_m017" select * from "clusters" order by id')
+    db.execute('drop table "clusters"')
+    db.execute('alter table "clusters_m017" rename to "clusters"')
+    for _, sql in views:
+        db.execute(sql)
+    highest = max(db.execute(f"select coalesce(max({column}), 0) from {table}").fetchone()[0]
+                  for table, column in CLUSTER_ID_COLUMNS)
+    db.execute("delete from sqlite_sequence where name = 'clusters'")
+    db.execute("insert into sqlite_sequence (name, seq) values ('clusters', ?)", [highest])
+
+
+@migrations()
+def m018_url_identity(db: sqlite_utils.Database) -> None:
+    """One row per page (issue 15): articles get `url_key` (unique); rows of the same page are
+    folded into the earliest, which takes their matches, facts and review decisions; stored
+    URLs lose their tracking parameters."""
+    if "url_key" not in db["articles"].columns_dict:
+        db["articles"].add_column("url_key", str)
+    pages: dict[str, list[int]] = {}
+    for article_id, url in db.execute("select id, url from articles order by id").fetchall():
+        pages.setdefault(url_key(url), []).append(article_id)
+    touched: set[int] = set()
+    for ids in pages.values():
+        if len(ids) > 1:
+            touched |= fold_page(db, ids)
+    db.conn.executemany(
+        "update articles set url_key = ?, url = ?, canonical_url = ? where id = ?",
+        [(url_key(url), strip_tracking(url), canonical and strip_tracking(canonical), i)
+         for i, url, canonical in db.execute(
+             "select id, url, canonical_url from articles").fetchall()])
+    db["articles"].create_index(["url_key"], unique=True)
+    store = Store.from_connection(db.conn, migrate=False)
+    for cluster_id in sorted(touched):
+        if store.cluster(cluster_id) is not None:
+            store.refresh_cluster(cluster_id)
+
+
+def fold_page(db: sqlite_utils.Database, ids: list[int]) -> set[int]:
+    """Fold the rows `ids` of one page into the earliest; return the clusters touched.
+
+    The kept row goes to the cluster of the first row whose cluster no row was split out of,
+    a reviewed cluster before an automatic one; exclusions, review_log rows, matches, facts
+    and text changes of the others move to it (facts it does not hold already)."""
+    marks = ",".join("?" * len(ids))
+    rows = db.execute(
+        f"select a.id, a.cluster_id, coalesce(c.status, 'auto') from articles a left join "
+        f"clusters c on c.id = a.cluster_id where a.id in ({marks}) order by a.id", ids).fetchall()
+    excluded = {r[0] for r in db.execute(
+        f"select cluster_id from cluster_exclusions where article_id in ({marks})", ids)}
+    home = min(rows, key=lambda r: (r[1] in excluded, r[2] == "auto", r[0]))[1]
+    keep, others = ids[0], ids[1:]
+    db.execute("update articles set cluster_id = ? where id = ?", [home, keep])
+    for other in others:
+        fold_row(db, other, keep)
+    return {r[1] for r in rows if r[1] is not None}
+
+
+def fold_row(db: sqlite_utils.Database, other: int, keep: int) -> None:
+    """Move what refers to article `other` to article `keep`, then delete `other`."""
+    for sql in (
+        "update matches set article_id = :keep where article_id = :other",
+        "update matches set matched_id = :keep where matched_id = :other",
+        "delete from matches where article_id = :keep and matched_id = :keep",
+        "update facts set article_id = :keep where article_id = :other and not exists (select "
+        "1 from facts f where f.article_id = :keep and f.kind = facts.kind "
+        "and f.value is facts.value)",
+        "delete from facts where article_id = :other",
+        "update or ignore cluster_exclusions set article_id = :keep where article_id = :other",
+        "delete from cluster_exclusions where article_id = :other",
+        "update review_log set article_id = :keep where article_id = :other",
+        "update clusters set representative_id = :keep where representative_id = :other",
+        "update article_changes set article_id = :keep where article_id = :other",
+    ):
+        db.execute(sql, {"keep": keep, "other": other})
+    unindex_folded(db, other, keep)
+    db.execute("delete from articles where id = ?", [other])
+
+
+def unindex_folded(db: sqlite_utils.Database, other: int, keep: int) -> None:
+    """Drop a folded row's dedup index rows and counts (its URL keys go to the kept row)."""
+    db.execute("insert or ignore into dedup_urls (key, article_id) select key, ? from "
+               "dedup_urls where article_id = ?", [keep, other])
+    row = db.execute("select terms from dedup_articles where article_id = ?",
+                     [other]).fetchone()
+    if row is not None:
+        terms = array("i")
+        terms.frombytes(row[0] or b"")
+        db.conn.executemany("update dedup_term_df set df = df - 1 where term = ?",
+                            [(t,) for t in terms])
+        db.execute("update dedup_anchor_df set df = df - 1 where anchor in (select anchor "
+                    "from dedup_anchors where article_id = ?)", [other])
+        db.execute("update dedup_meta set value = value - 1 where key = 'articles'")
+    for table in ("dedup_urls", "dedup_articles", "dedup_lsh", "dedup_anchors"):
+        db.execute(f"delete from {table} where article_id = ?", [other])
+
+
 # Dedup document frequencies and the article count are added up in memory and written every
 # this many articles (and when the store closes), not with each article: they touch a few
 # hundred scattered rows per article. A crawl killed in between loses only those increments.
@@ -416,24 +533,28 @@ class Store:
     # ----- articles -----
 
     def article_by_url(self, url: str) -> dict[str, Any] | None:
-        """The stored article with this URL, or None."""
-        cursor = self.db.execute("select * from articles where url = ? limit 1", [url])
+        """The stored article of this page (any tracking, AMP or mobile variant of its URL)."""
+        cursor = self.db.execute("select * from articles where url_key = ? limit 1",
+                                 [url_key(url)])
         row = cursor.fetchone()
         return dict(zip([c[0] for c in cursor.description], row, strict=True)) if row else None
 
     def save_article(self, article: Article) -> SaveResult:
-        """Upsert `article` by URL with its cluster, matches and facts, in one transaction.
+        """Upsert `article` by its page's URL key with its cluster, matches and facts, in one
+        transaction; the row keeps the URL it was first stored under, without tracking.
 
         Plain prepared statements (no schema look-ups per call); the article row is written
         once, with its cluster, so the full-text index is updated once."""
         with self.db.atomic():
-            existing = self._stored_version(article.url)
+            key = url_key(article.url)
+            existing = self._stored_version(key)
             if existing and existing[1] == article.content_hash:
                 return SaveResult(existing[0], "unchanged", existing[2])
             cluster_id, relation = self._cluster_for(article, existing)
-            values = self._article_values(article, cluster_id, relation)
+            values = self._article_values(article, cluster_id, relation, key)
             if existing:
                 article_id = existing[0]
+                values[URL] = existing[3]
                 self.db.execute(UPDATE_ARTICLE, [*values, values[FETCHED_AT], article_id])
                 outcome = "updated"
             else:
@@ -445,15 +566,20 @@ class Store:
             self.index_dedup(article_id, getattr(article.dedup, "index", None))
             return SaveResult(article_id, outcome, cluster_id)
 
-    def _stored_version(self, url: str) -> tuple[int, str | None, int | None] | None:
-        """(id, content_hash, cluster_id) of the stored article with this URL, or None."""
-        return self.db.execute("select id, content_hash, cluster_id from articles where url = ?",
-                               [url]).fetchone()
+    def _stored_version(self, key: str) -> tuple[int, str | None, int | None, str] | None:
+        """(id, content_hash, cluster_id, url) of the stored page with this URL key, or None."""
+        return self.db.execute(
+            "select id, content_hash, cluster_id, url from articles where url_key = ?",
+            [key]).fetchone()
 
     @staticmethod
-    def _article_values(article: Article, cluster_id: int, relation: str) -> list[Any]:
-        """The values of ARTICLE_WRITE_COLUMNS for `article`."""
-        row = {k: getattr(article, k) for k in ARTICLE_WRITE_COLUMNS}
+    def _article_values(article: Article, cluster_id: int, relation: str,
+                        key: str) -> list[Any]:
+        """The values of ARTICLE_WRITE_COLUMNS for `article`, URLs without tracking."""
+        row = {k: getattr(article, k) for k in ARTICLE_WRITE_COLUMNS if k != "url_key"}
+        row["url"] = strip_tracking(article.url)
+        row["canonical_url"] = article.canonical_url and strip_tracking(article.canonical_url)
+        row["url_key"] = key
         row["relevance_terms"] = json.dumps(article.relevance_terms, ensure_ascii=False)
         row["fetched_at"] = article.fetched_at or now_iso()
         row["cluster_id"], row["relation"] = cluster_id, relation
@@ -722,6 +848,7 @@ class Store:
         title = self.db["articles"].get(article_id)["title"]
         self.db["clusters"].update(cluster_id, {"representative_id": article_id, "title": title,
                                                 "status": status, "updated_at": now_iso()})
+        self.refresh_cluster(cluster_id)  # every member's relation to the new representative
 
     def split_article(self, article_id: int, actor: str) -> int:
         """Move an article out of its cluster into a new reviewed one; record the exclusion.

@@ -1,10 +1,11 @@
-"""URL canonicalisation for the dedup station: one key per article, whatever the variant."""
+"""URL canonicalisation: one key per page, whatever the variant (the dedup url stage and the
+store's identity of a page), and URLs cleaned of tracking parameters for storing."""
 
 from __future__ import annotations
 
 import logging
 import re
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit, urlunsplit
 
 from courlan import normalize_url
 from w3lib.url import canonicalize_url
@@ -46,3 +47,28 @@ def url_keys(*urls: str | None) -> list[str]:
             if key not in keys:
                 keys.append(key)
     return keys
+
+
+def is_tracking(name: str, value: str = "") -> bool:
+    """Whether a query parameter only tracks the visit or selects the AMP rendering."""
+    return bool(TRACKING_PARAMS.match(name)) or value.lower() == "amp"
+
+
+def strip_tracking(url: str) -> str:
+    """`url` without tracking parameters and fragment, everything else as given (scheme, host,
+    path, the other parameters in their order and spelling)."""
+    parts = urlsplit(url.strip())
+    kept = [pair for pair in parts.query.split("&") if pair and not is_tracking(
+        *(unquote_plus(x) for x in pair.partition("=")[::2]))]
+    return urlunsplit(parts._replace(query="&".join(kept), fragment=""))
+
+
+def url_key(url: str) -> str:
+    """The store's identity of a page: the canonical key of a web URL (tracking, AMP and mobile
+    variants folded); any other URL (file://) without tracking parameters and fragment."""
+    if url.strip().lower().startswith(("http://", "https://")):
+        try:
+            return canonical_url(url)
+        except ValueError as exc:  # a port out of range: the URL is its own key
+            logger.debug("no canonical key for %s: %s", url, exc)
+    return strip_tracking(url)

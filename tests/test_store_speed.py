@@ -64,6 +64,7 @@ def test_m014_keeps_the_rows_and_reads_of_an_older_store(tmp_path: Path) -> None
     db = sqlite_utils.Database(old_path)
     migrations.apply(db, stop_before="m014_dedup_without_rowid")
     db["dedup_articles"].add_column("counts", str)  # what today's writes need (m016 keeps it)
+    db["articles"].add_column("url_key", str)  # and the page identity (m018 keeps it)
     old = Store.from_connection(db.conn, migrate=False)
     for article in ARTICLES:
         old.save_article(article)
