@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 import dateparser
 import scrapy
@@ -147,6 +148,24 @@ def make_hints(title: str | None = None, published: str | None = None,
     return {k: v for k, v in hints.items() if v}
 
 
+def link_problem(url: str, schemes: Iterable[str]) -> str | None:
+    """Why `url` cannot be requested (bad port, host or scheme), or None when it can."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError as exc:
+        return str(exc)
+    if parts.scheme not in schemes:
+        return f"scheme {parts.scheme or '(none)'!r} is not followed"
+    if not parts.hostname:
+        return "no host name"
+    try:
+        Request(url)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
 class SourceSpider(scrapy.Spider):
     """Base of the spiders that read sources.yml (or `-a url=...`); subclasses set `kind`."""
 
@@ -207,6 +226,20 @@ class SourceSpider(scrapy.Spider):
                   f"{', '.join(source.allowed_domains)}")
         record_fetch_error(self.crawler, request.url, source.name, "offsite", reason)
         raise IgnoreRequest(reason)
+
+    def link(self, response: Response, href: str, source: Source) -> str | None:
+        """A link of the page made absolute; a bad one is recorded (stage "link") and None."""
+        try:
+            url = response.urljoin(href)
+        except ValueError as exc:
+            url, problem = href, str(exc)
+        else:
+            problem = link_problem(url, self.settings.getlist("MONITOR_FOLLOW_SCHEMES"))
+        if problem is None:
+            return url
+        self.record(url[:2000], source.name, "link", f"bad link on {response.url}: {problem}")
+        self.count("bad_links")
+        return None
 
     def source_of(self, response: Response) -> Source:
         """The source a response was requested for."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import sqlite3
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,8 +21,15 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 
 from monitor.items import Article
-from monitor.middlewares import source_of, state_for
-from monitor.runs import RUN_ATTR, record_fetch_error, store_for
+from monitor.middlewares import PARENT, source_of, state_for
+from monitor.runs import (
+    RUN_ATTR,
+    failure_reason,
+    is_storage_error,
+    record_fetch_error,
+    stop_for_storage_error,
+    store_for,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -216,7 +224,16 @@ class CrawlHealth:
         self.health.expected.pop(id(item), None)
         self.health.sources[item.source].dropped[drop_reason(exception)] += 1
         self.health.learn(item.url, item.source)
-        self._mark(item, response, "dropped")
+        if getattr(exception, "lost", False):
+            self._lost(response)
+        else:
+            self._mark(item, response, "dropped")
+
+    def _lost(self, response: Response | None) -> None:
+        """A lost article is not marked as checked, and its listing stays uncommitted."""
+        parent = response.meta.get(PARENT) if response is not None else None
+        if parent:
+            state_for(self.crawler).failed_parents.add(parent)
 
     def _mark(self, item: Article, response: Response | None, outcome: str) -> None:
         """Record that an article's URLs (with redirects) were processed, for re-checks."""
@@ -225,6 +242,16 @@ class CrawlHealth:
             store_for(self.crawler).mark_checked(urls, "article", item.source, outcome)
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
+        """Write the health rows; a storage error here is logged, not raised."""
+        try:
+            self._close(spider, reason)
+        except sqlite3.Error as exc:
+            if not is_storage_error(exc):
+                raise
+            stop_for_storage_error(self.crawler, failure_reason(exc))
+            logger.error("run health not recorded: %s", failure_reason(exc))
+
+    def _close(self, spider: Spider, reason: str) -> None:
         """Commit validators of a finished crawl; write health rows; warn about collapses."""
         store = store_for(self.crawler)
         if reason == "finished":
@@ -248,11 +275,13 @@ class CrawlHealth:
         rows += [self._orphan_errors(source, n, spider.name) for source, n in errors.items()]
         total = self.health.total()
         summary = source_row("*", total, {}, sum(r["fetch_errors"] for r in rows))
+        flags = " ".join(f"{r['source']}:{r['flags']}" for r in rows if r["flags"])
+        self.crawler.stats.set_value("monitor/health/flags", flags)
         store.save_run_health(run_id, {
             **{k: summary[k] for k in RUN_COLUMNS},
             "not_modified": stats.get("monitor/incremental/not_modified", 0),
             "skipped_fresh": stats.get("monitor/incremental/skipped_fresh", 0),
-            "flags": " ".join(f"{r['source']}:{r['flags']}" for r in rows if r["flags"]),
+            "flags": flags,
         }, rows)
 
     @staticmethod

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, ClassVar
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
@@ -13,7 +13,13 @@ from monitor.extraction import ExtractionError
 from monitor.health import record_outcome
 from monitor.items import Article
 from monitor.profiles import load_profile
-from monitor.runs import store_for
+from monitor.runs import (
+    failure_reason,
+    is_storage_error,
+    stop_for_storage_error,
+    storage_failed,
+    store_for,
+)
 from monitor.store import now_iso
 
 logger = logging.getLogger(__name__)
@@ -22,14 +28,22 @@ logger = logging.getLogger(__name__)
 class StationDrop(DropItem):
     """An expected rejection by one station; `stage` names the station."""
 
-    def __init__(self, stage: str, reason: str) -> None:
-        """Keep the stage for the fetch_errors row."""
+    def __init__(self, stage: str, reason: str, lost: bool = False) -> None:
+        """Keep the stage for the fetch_errors row; `lost` marks a failure, not a rejection."""
         super().__init__(reason)
         self.stage = stage
+        self.lost = lost
 
 
 class StationPipeline:
-    """Base: keeps the crawler, its settings and its stats."""
+    """Base: keeps the crawler, its settings and its stats; turns a failure into a drop.
+
+    Subclasses implement `process`. Any exception it raises (other than DropItem) drops the
+    item as lost, with a fetch_errors row of the station's `stage`; a storage error
+    (sqlite3 OperationalError / DatabaseError) also stops the crawl at once.
+    """
+
+    stage: ClassVar[str] = "pipeline"
 
     def __init__(self, crawler: Crawler) -> None:
         """Keep the crawler."""
@@ -43,16 +57,45 @@ class StationPipeline:
         """Build from the crawler."""
         return cls(crawler)
 
+    def process_item(self, item: Article) -> Article:
+        """Run the station; a failure becomes a StationDrop marked as lost."""
+        if storage_failed(self.crawler):
+            self.stats.inc_value("monitor/items_lost")
+            raise StationDrop("store", "not stored: the crawl stopped after a storage error",
+                              lost=True)
+        try:
+            return self.process(item)
+        except DropItem:
+            raise
+        except Exception as exc:
+            raise self._lost(item, exc) from exc
+
+    def process(self, item: Article) -> Article:
+        """The station's work (subclasses)."""
+        return item
+
+    def _lost(self, item: Article, exc: Exception) -> StationDrop:
+        """Count a failed item; on a storage error, stop the crawl."""
+        reason = failure_reason(exc)
+        logger.debug("%s failed at %s", getattr(item, "url", "?"), self.stage, exc_info=exc)
+        if is_storage_error(exc):
+            stop_for_storage_error(self.crawler, reason)
+            reason = f"storage error: {reason}"
+        self.stats.inc_value("monitor/items_lost")
+        self.stats.inc_value(f"monitor/items_lost/{self.stage}")
+        return StationDrop(self.stage, reason, lost=True)
+
 
 class ExtractionPipeline(StationPipeline):
     """Body, title, author, date and canonical URL."""
 
-    def process_item(self, item: Article) -> Article:
+    stage = "extraction"
+
+    def process(self, item: Article) -> Article:
         """Extract, or drop with the reason."""
         try:
             extraction.extract(item, self.settings.getint("MONITOR_MIN_TEXT_CHARS"))
         except ExtractionError as exc:
-            self.stats.inc_value("monitor/dropped/extraction")
             raise StationDrop("extraction", str(exc)) from exc
         item.fetched_at = item.fetched_at or now_iso()
         return item
@@ -61,7 +104,9 @@ class ExtractionPipeline(StationPipeline):
 class LanguagePipeline(StationPipeline):
     """Language and route; dates written in words are read in the detected language."""
 
-    def process_item(self, item: Article) -> Article:
+    stage = "language"
+
+    def process(self, item: Article) -> Article:
         """Detect the language, then date the article from its text if nothing else did."""
         result = language.detect(
             item.text, item.hints.get("language"),
@@ -81,7 +126,9 @@ class LanguagePipeline(StationPipeline):
 class RelevancePipeline(StationPipeline):
     """Topic, score and deciding terms."""
 
-    def process_item(self, item: Article) -> Article:
+    stage = "relevance"
+
+    def process(self, item: Article) -> Article:
         """Classify through the article's language profile."""
         result = relevance.classify(item.text, item.title, load_profile(item.language))
         item.topic, item.relevance, item.relevance_terms = result.topic, result.score, result.terms
@@ -93,7 +140,9 @@ class RelevancePipeline(StationPipeline):
 class FactsPipeline(StationPipeline):
     """Operation facts from relevant articles."""
 
-    def process_item(self, item: Article) -> Article:
+    stage = "facts"
+
+    def process(self, item: Article) -> Article:
         """Read facts through the article's language profile."""
         if item.relevant:
             item.facts = facts.extract_facts(item.text, load_profile(item.language),
@@ -103,6 +152,8 @@ class FactsPipeline(StationPipeline):
 
 class DedupPipeline(StationPipeline):
     """The cluster an article joins, and why."""
+
+    stage = "dedup"
 
     def __init__(self, crawler: Crawler) -> None:
         """Read the MONITOR_DEDUP_* settings once."""
@@ -114,7 +165,7 @@ class DedupPipeline(StationPipeline):
             window_days=self.settings.getint("MONITOR_DEDUP_WINDOW_DAYS"),
         )
 
-    def process_item(self, item: Article) -> Article:
+    def process(self, item: Article) -> Article:
         """Ask dedup for a decision against the whole store."""
         item.dedup = dedup.decide(store_for(self.crawler), item, self.config)
         if item.dedup.method:
@@ -125,7 +176,9 @@ class DedupPipeline(StationPipeline):
 class StorePipeline(StationPipeline):
     """Upsert into SQLite, one transaction per article."""
 
-    def process_item(self, item: Article) -> Article:
+    stage = "store"
+
+    def process(self, item: Article) -> Article:
         """Store the article with its cluster, matches and facts."""
         result = store_for(self.crawler).save_article(item)
         item.cluster_id = result.cluster_id

@@ -76,6 +76,9 @@ MEMUSAGE_LIMIT_MB = 2048
 HTTPCACHE_ENABLED = False
 LOG_LEVEL = os.environ.get("MONITOR_LOG_LEVEL", "INFO")
 FEED_EXPORT_ENCODING = "utf-8"
+# Log lines name an item's URL, never its repr (bodies can be megabytes); drops are logged once,
+# with URL, stage and reason, by monitor.runs.record_fetch_error.
+LOG_FORMATTER = "monitor.runs.MonitorLogFormatter"
 
 ITEM_PIPELINES = {
     "monitor.pipelines.ExtractionPipeline": 100,

@@ -173,6 +173,9 @@ class FeedsSpider(SourceSpider):
         self.count("items", len(feed.entries))
         self.count("items_without_link", feed.skipped)
         for entry in feed.entries:
+            url = self.link(response, entry.link, source)
+            if url is None:
+                continue
             hints = make_hints(entry.title, entry.published, "feed",
                                entry.language or feed.language)
-            yield self.article_request(response.urljoin(entry.link), source, hints)
+            yield self.article_request(url, source, hints)

@@ -111,8 +111,10 @@ class NewsroomsSpider(SourceSpider):
                         f"no article links matched link_selector {source.link_selector!r}")
         self.count("links", len(entries))
         for link, date in entries:
-            hints = make_hints(published=date, published_source="listing")
-            yield self.article_request(response.urljoin(link), source, hints)
+            url = self.link(response, link, source)
+            if url is not None:
+                hints = make_hints(published=date, published_source="listing")
+                yield self.article_request(url, source, hints)
         yield from self._next_page(response, source)
 
     def _next_page(self, response: Response, source: Source) -> Iterator[Request]:
@@ -127,5 +129,6 @@ class NewsroomsSpider(SourceSpider):
             logger.info("%s: page limit %d reached at %s", source.name, page, response.url)
             self.count("page_limit_reached")
             return
-        yield self.listing_request(response.urljoin(following), source, self.parse_listing,
-                                   **{PAGE_KEY: page + 1})
+        url = self.link(response, following, source)
+        if url is not None:
+            yield self.listing_request(url, source, self.parse_listing, **{PAGE_KEY: page + 1})

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import re
 import zlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -157,8 +157,7 @@ class SitemapsSpider(SourceSpider):
         """Follow an index's sitemaps or a urlset's pages; robots.txt lists sitemaps too."""
         source = self.source_of(response)
         if response.url.endswith("/robots.txt"):
-            yield from self._follow(sitemap_urls_from_robots(response.body, response.url),
-                                    source)
+            yield from self._follow(response, sitemap_urls_from_robots(response.body), source)
             return
         try:
             sitemap = parse_sitemap(response.body)
@@ -171,14 +170,16 @@ class SitemapsSpider(SourceSpider):
                         f"{sitemap.problem}")
         entries = [e for e in sitemap.entries if self._recent(e)]
         if sitemap.kind == "index":
-            yield from self._follow((response.urljoin(e.loc) for e in entries), source)
+            yield from self._follow(response, (e.loc for e in entries), source)
         else:
             yield from self._pages(response, entries, source)
 
-    def _follow(self, urls: Iterator[str] | Any, source: Source) -> Iterator[Request]:
-        """Requests for child sitemaps not seen yet."""
-        for url in urls:
-            request = self.sitemap_request(url, source)
+    def _follow(self, response: Response, hrefs: Iterable[str],
+                source: Source) -> Iterator[Request]:
+        """Requests for child sitemaps not seen yet; bad links are recorded and skipped."""
+        for href in hrefs:
+            url = self.link(response, href, source)
+            request = self.sitemap_request(url, source) if url is not None else None
             if request is not None:
                 yield request
 
@@ -187,8 +188,11 @@ class SitemapsSpider(SourceSpider):
         """Article requests with the news fields as hints."""
         self.count("pages", len(entries))
         for entry in entries:
-            hints = make_hints(entry.news_title, entry.news_date, "sitemap", entry.news_language)
-            yield self.article_request(response.urljoin(entry.loc), source, hints)
+            url = self.link(response, entry.loc, source)
+            if url is not None:
+                hints = make_hints(entry.news_title, entry.news_date, "sitemap",
+                                   entry.news_language)
+                yield self.article_request(url, source, hints)
 
     def _recent(self, entry: SitemapEntry) -> bool:
         """False for an entry dated before `since` (undated entries are kept)."""

@@ -28,12 +28,13 @@ def farm():
         yield site
 
 
-def crawl(farm: ArticleFarm, db: Path, *extra: str):
+def crawl(farm: ArticleFarm, db: Path, *extra: str, check: bool = True):
     """`scrapy crawl sitemaps` of the farm into `db`."""
     sources = write_sources(db.parent / "sources.yml", [{
         "name": "farm", "kind": "sitemap", "url": farm.url("/sitemap.xml"), "language": "en",
         "allowed_domains": ["127.0.0.1"]}])
-    return run_scrapy("sitemaps", "-s", f"MONITOR_SOURCES={sources}", *FAST, *extra, db=db)
+    return run_scrapy("sitemaps", "-s", f"MONITOR_SOURCES={sources}", *FAST, *extra, db=db,
+                      check=check)
 
 
 def last_run(db: Path) -> dict:
@@ -144,7 +145,8 @@ def test_source_health_and_collapse_flags(farm, tmp_db: Path) -> None:
 
     farm.server.shutdown()  # the site goes down
     farm.server.server_close()
-    crawl(farm, tmp_db, "-s", "RETRY_TIMES=0")
+    result = crawl(farm, tmp_db, "-s", "RETRY_TIMES=0", check=False)
+    assert result.returncode == 1 and "every request failed" in result.stderr
     down = source_row(tmp_db)
     assert down["items"] == 0 and down["fetch_errors"] >= 1
     assert down["flags"] == "no_items"

@@ -1,31 +1,71 @@
-"""`scrapy crawl`, checking the spider's arguments and sources before the crawl starts."""
+"""`scrapy crawl`, checking the spider's arguments and sources before the crawl starts.
+
+After the crawl, a run that lost items, hit a storage error or got no successful response
+ends with exit status 1 and a one-line reason on stderr (`monitor.runs.run_failure`).
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
 
+from scrapy import Spider
 from scrapy.commands.crawl import Command as ScrapyCrawl
+from scrapy.crawler import Crawler
 from scrapy.exceptions import UsageError
 
 from monitor.lock import CrawlLocked, check_unlocked
+from monitor.runs import run_failure
+
+FAILED = 1  # exit status of a crawl that ran but failed (2 is Scrapy's usage error)
 
 
 class Command(ScrapyCrawl):
     """Scrapy's crawl command; a bad argument or source is a usage error, not a traceback."""
 
+    crawler: Crawler | None = None
+
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
-        """Validate the arguments and the store's lock, then crawl as Scrapy does."""
+        """Validate the arguments and the store's lock, crawl, then judge the run."""
         if len(args) == 1 and self.crawler_process is not None:
-            spidercls = self.crawler_process.spider_loader.load(args[0])
-            check = getattr(spidercls, "check_arguments", None)
-            if check is not None:
-                try:
-                    check(self.settings, **opts.spargs)
-                except ValueError as exc:
-                    raise UsageError(str(exc), print_help=False) from exc
+            self._check_arguments(self._spider_class(args[0]), opts)
         if self.settings.getbool("MONITOR_LOCK", True):
             try:
                 check_unlocked(self.settings.get("MONITOR_DB"))
             except CrawlLocked as exc:
                 raise UsageError(str(exc), print_help=False) from exc
         super().run(args, opts)
+        self._judge(args[0])
+
+    def _spider_class(self, name: str) -> type[Spider]:
+        """The spider called `name`, or a usage error listing the available ones."""
+        assert self.crawler_process is not None
+        loader = self.crawler_process.spider_loader
+        try:
+            return loader.load(name)
+        except KeyError:
+            available = ", ".join(sorted(loader.list()))
+            raise UsageError(f"no spider named {name!r}; available spiders: {available}",
+                             print_help=False) from None
+
+    def _check_arguments(self, spidercls: type[Spider], opts: argparse.Namespace) -> None:
+        """The spider's own argument check, as a usage error."""
+        check = getattr(spidercls, "check_arguments", None)
+        if check is not None:
+            try:
+                check(self.settings, **opts.spargs)
+            except ValueError as exc:
+                raise UsageError(str(exc), print_help=False) from exc
+
+    def _create_crawler(self, spidercls: type[Spider] | str) -> Crawler:
+        """Scrapy's crawler, kept for the verdict after the run."""
+        self.crawler = super()._create_crawler(spidercls)
+        return self.crawler
+
+    def _judge(self, name: str) -> None:
+        """Exit status 1 and a one-line reason on stderr when the run failed."""
+        stats = self.crawler.stats if self.crawler is not None else None
+        reason = run_failure(stats.get_stats()) if stats is not None else None
+        if reason and not self.exitcode:
+            print(f"scrapy crawl {name}: FAILED: {reason}", file=sys.stderr)
+            self.exitcode = FAILED
