@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable
@@ -14,19 +15,34 @@ import click
 import sqlite_utils
 
 from monitor import review, settings
-from monitor.store import Store
+from monitor.store import Store, StoreError, store_error
 
 METADATA = Path(__file__).parent / "datasette" / "metadata.json"
 
 
 def open_store(db: str) -> Store:
-    """Open an existing store, or fail with a user error."""
+    """Open an existing store, or fail with a one-line user error."""
     if not Path(db).exists():
         raise click.ClickException(f"no store at {db}: run a crawl first (make run)")
-    return Store(db)
+    try:
+        return Store(db, settings.MONITOR_DB_BUSY_SECONDS)
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
-@click.group()
+class StoreGroup(click.Group):
+    """A click group whose commands report an SQLite error (read-only, locked) in one line."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; an SQLite error becomes a ClickException."""
+        try:
+            return super().invoke(ctx)
+        except sqlite3.Error as exc:
+            error = store_error(ctx.params.get("db", "?"), exc, settings.MONITOR_DB_BUSY_SECONDS)
+            raise click.ClickException(str(error)) from exc
+
+
+@click.group(cls=StoreGroup)
 @click.option("--db", default=settings.MONITOR_DB, show_default=True,
               help="Path of the SQLite store (MONITOR_DB).")
 @click.pass_context

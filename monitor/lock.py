@@ -14,7 +14,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
 from monitor.runs import store_for
-from monitor.store import now_iso
+from monitor.store import check_store_path, now_iso
 
 logger = logging.getLogger(__name__)
 
@@ -37,8 +37,7 @@ class StoreLock:
         self.handle: IO[str] | None = None
 
     def acquire(self) -> None:
-        """Take the lock or raise CrawlLocked naming the holder."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        """Take the lock or raise CrawlLocked naming the holder (the directory must exist)."""
         handle = open(self.path, "a+")  # noqa: SIM115 - held until release()
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -86,6 +85,7 @@ class CrawlLockExtension:
         """Acquire the lock, or raise CrawlLocked so that nothing is opened or written."""
         if not crawler.settings.getbool("MONITOR_LOCK"):
             raise NotConfigured("MONITOR_LOCK is off")
+        check_store_path(crawler.settings.get("MONITOR_DB"))
         lock = StoreLock(crawler.settings.get("MONITOR_DB"))
         try:
             lock.acquire()

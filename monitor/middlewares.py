@@ -2,11 +2,17 @@
 
 Components key on `request.meta["monitor_kind"]` ("listing" or "article"), so spiders only
 tag their requests; see MONITOR_RECHECK_HOURS and MONITOR_FOLLOW_SCHEMES in settings.py.
+
+A 304 never hides what lies below a listing: with its validators the store keeps the body the
+listing had (zlib-compressed), and a 304 is answered with that body, so the spider's callback
+runs again and still yields the child sitemaps (each asked with its own validators), the next
+listing page and the articles (fetched again on the MONITOR_RECHECK_HOURS schedule).
 """
 
 from __future__ import annotations
 
 import logging
+import zlib
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -15,7 +21,8 @@ from urllib.parse import urlsplit
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.useragent import UserAgentMiddleware
-from scrapy.http import Response
+from scrapy.http import Headers, Response
+from scrapy.responsetypes import responsetypes
 from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 
 from monitor.runs import store_for
@@ -26,6 +33,7 @@ KIND = "monitor_kind"
 PARENT = "monitor_parent"
 VALIDATORS = "monitor_validators"
 STATE_ATTR = "_monitor_crawl_state"
+REPLAYED = "monitor_replayed"  # meta flag of a 304 answered with the listing's stored body
 
 
 def kind_of(request: Request) -> str | None:
@@ -54,6 +62,12 @@ class CrawlState:
         """Listing validators whose every child request succeeded."""
         return [{"url": url, **v} for url, v in self.pending_validators.items()
                 if url not in self.failed_parents]
+
+    def remember(self, response: Response) -> None:
+        """Keep a fully parsed listing's validators with its body, for the commit."""
+        self.pending_validators[response.url] = {
+            **response.meta[VALIDATORS], "body": zlib.compress(response.body),
+            "content_type": _header(response, b"Content-Type")}
 
 
 def state_for(crawler: Crawler) -> CrawlState:
@@ -120,16 +134,18 @@ class IncrementalSpiderMiddleware(BaseSpiderMiddleware):
         self._listing_done(response)
 
     def _listing_done(self, response: Response | None) -> None:
-        """Keep a fully parsed listing's validators for the commit at the end of the crawl."""
+        """Keep a fully parsed listing's validators and body for the commit at the end."""
         if response is not None and response.meta.get(VALIDATORS):
-            self.state.pending_validators[response.url] = response.meta[VALIDATORS]
+            self.state.remember(response)
 
 
 class ConditionalRequestMiddleware:
-    """Downloader middleware: ETag / Last-Modified for listings; a 304 skips the callback.
+    """Downloader middleware: ETag / Last-Modified for listings; a 304 replays the stored body.
 
-    Validators are committed to the store only when a crawl finishes (see health.py), so a
-    crawl killed halfway never turns a listing whose links were not all fetched into a 304.
+    Validators (and the listing's body) are committed to the store only when a crawl finishes
+    (see health.py), so a crawl killed halfway never turns a listing whose links were not all
+    fetched into a 304. A listing stored without a body (before the body was kept) is asked
+    unconditionally, once, so that its body is kept from then on.
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -145,11 +161,11 @@ class ConditionalRequestMiddleware:
         return cls(crawler)
 
     def process_request(self, request: Request) -> None:
-        """Add If-None-Match / If-Modified-Since to a listing request with stored validators."""
+        """Add If-None-Match / If-Modified-Since to a listing whose body the store keeps."""
         if kind_of(request) != "listing" or request.meta.get("monitor_unconditional"):
             return None
         stored = store_for(self.crawler).validators(request.url)
-        if stored:
+        if stored and stored.get("body") is not None:
             if stored.get("etag"):
                 request.headers.setdefault("If-None-Match", stored["etag"])
             if stored.get("last_modified"):
@@ -158,13 +174,11 @@ class ConditionalRequestMiddleware:
         return None
 
     def process_response(self, request: Request, response: Response) -> Request | Response:
-        """Turn a 304 into a no-op; remember a listing's validators; note failed children."""
+        """Replay a 304's stored body; remember a listing's validators; note failed children."""
         if response.status == 304 and request.meta.get("monitor_conditional"):
             self.stats.inc_value("monitor/incremental/not_modified")
             self.stats.inc_value(f"monitor/incremental/not_modified/{source_of(request)}")
-            quiet = request.replace(callback=self.not_modified, errback=None,
-                                    meta={**request.meta, "handle_httpstatus_list": [304]})
-            return response.replace(request=quiet)
+            return self._replay(request, response)
         if response.status >= 400:
             self._child_failed(request)
         elif kind_of(request) == "listing" and response.status == 200:
@@ -173,6 +187,24 @@ class ConditionalRequestMiddleware:
             if any(validators.values()):
                 request.meta[VALIDATORS] = validators
         return response
+
+    def _replay(self, request: Request, response: Response) -> Request | Response:
+        """The 304 with the listing's stored body, so its callback follows its links again."""
+        stored = store_for(self.crawler).validators(request.url)
+        if not stored or stored.get("body") is None:
+            logger.info("304 for %s but no stored body: asking again in full", request.url)
+            return request.replace(dont_filter=True, meta={
+                **request.meta, "monitor_unconditional": True, "monitor_conditional": False})
+        body = zlib.decompress(stored["body"])
+        headers = Headers({"Content-Type": stored["content_type"]} if stored.get(
+            "content_type") else {})
+        request.meta.update({REPLAYED: True, "handle_httpstatus_list": [304]})
+        self.stats.inc_value("monitor/incremental/replayed")
+        logger.debug("unchanged since the last finished crawl, following it again: %s",
+                     request.url)
+        cls = responsetypes.from_args(headers=headers, url=request.url, body=body)
+        return cls(url=request.url, status=304, headers=headers, body=body, request=request,
+                   flags=["replayed"])
 
     def process_exception(self, request: Request, exception: Exception) -> None:
         """A child that finally failed keeps its listing from being committed."""
@@ -184,11 +216,6 @@ class ConditionalRequestMiddleware:
         parent = request.meta.get(PARENT)
         if parent:
             self.state.failed_parents.add(parent)
-
-    def not_modified(self, response: Response) -> list[Any]:
-        """The callback of a 304: the listing is unchanged, nothing to parse."""
-        logger.debug("unchanged since the last finished crawl: %s", response.url)
-        return []
 
 
 def _header(response: Response, name: bytes) -> str | None:

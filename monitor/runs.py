@@ -32,7 +32,8 @@ def store_for(crawler: Crawler) -> Store:
     """The crawler's store, opened once from MONITOR_DB and shared by its components."""
     store = getattr(crawler, STORE_ATTR, None)
     if store is None:
-        store = Store(crawler.settings.get("MONITOR_DB"))
+        store = Store(crawler.settings.get("MONITOR_DB"),
+                      crawler.settings.getfloat("MONITOR_DB_BUSY_SECONDS", 30.0))
         setattr(crawler, STORE_ATTR, store)
     return store
 

@@ -12,8 +12,11 @@ SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
 
 # --- MONITOR_* settings (each can be overridden with `-s NAME=value` or the environment) ---
-#: Path of the SQLite store.
+#: Path of the SQLite store. Its directory must exist: a missing one is refused with a message,
+#: never created, so that a mistyped path cannot start a new store elsewhere.
 MONITOR_DB = os.environ.get("MONITOR_DB", "storage/monitor.db")
+#: Seconds a write waits for another process's lock on the store before giving up.
+MONITOR_DB_BUSY_SECONDS = float(os.environ.get("MONITOR_DB_BUSY_SECONDS", "30"))
 #: The sources file read by the feeds, sitemaps and newsrooms spiders.
 MONITOR_SOURCES = os.environ.get("MONITOR_SOURCES", "seeds/sources.yml")
 #: Shortest text (characters) langdetect is trusted with; shorter falls back to the hint.

@@ -338,6 +338,21 @@ def m018_url_identity(db: sqlite_utils.Database) -> None:
             store.refresh_cluster(cluster_id)
 
 
+@migrations()
+def m019_crawl_memory(db: sqlite_utils.Database) -> None:
+    """A 304 never hides a listing's links (issue 15): `http_validators` keeps the listing's
+    body (zlib) and Content-Type; `url_checks` gets the page identity `url_key`, indexed."""
+    for column, kind in (("body", bytes), ("content_type", str)):
+        if column not in db["http_validators"].columns_dict:
+            db["http_validators"].add_column(column, kind)
+    if "url_key" not in db["url_checks"].columns_dict:
+        db["url_checks"].add_column("url_key", str)
+    db.conn.executemany("update url_checks set url_key = ? where url = ?",
+                        [(url_key(url), url) for (url,) in
+                         db.execute("select url from url_checks").fetchall()])
+    db["url_checks"].create_index(["url_key", "checked_at"], if_not_exists=True)
+
+
 def fold_page(db: sqlite_utils.Database, ids: list[int]) -> set[int]:
     """Fold the rows `ids` of one page into the earliest; return the clusters touched.
 
@@ -501,20 +516,76 @@ class SaveResult:
     cluster_id: int
 
 
+class StoreError(Exception):
+    """The store cannot be opened or written; the message is one line, for the user."""
+
+
+def check_store_path(path: str | Path) -> None:
+    """Raise StoreError when `path` cannot be a store: a directory, or a parent that is missing
+    or is a file. A missing directory is never created here: a mistyped MONITOR_DB must not
+    quietly start a new, empty store somewhere else."""
+    path = Path(path)
+    parent = path.parent
+    if path.is_dir():
+        raise StoreError(f"the store {path} is a directory, not a SQLite database file")
+    for ancestor in (parent, *parent.parents):
+        if ancestor.exists() and not ancestor.is_dir():
+            raise StoreError(f"cannot use the store {path}: {ancestor} is a file, "
+                             "not a directory")
+    if not parent.is_dir():
+        raise StoreError(f"cannot use the store {path}: no directory {parent.resolve()}; "
+                         f"create it (mkdir -p {parent}) or fix MONITOR_DB / --db")
+
+
+def store_error(path: str | Path, exc: sqlite3.Error, busy_seconds: float) -> StoreError:
+    """An SQLite error met while opening or writing the store, as a one-line StoreError."""
+    text = str(exc)
+    if "not a database" in text:
+        return StoreError(f"{path} is not a SQLite database ({text})")
+    if "readonly" in text or "read-only" in text:
+        return StoreError(f"the store {path} is read-only ({text}): give this user write "
+                          "access to it and its directory, or work on a copy")
+    if "locked" in text or "busy" in text:
+        return StoreError(f"the store {path} has been locked by another process for more "
+                          f"than {busy_seconds:g} s ({text}); try again later")
+    return StoreError(f"cannot open the store {path}: {text}")
+
+
 class Store:
     """A monitor database: schema, writes, and the reads other stations need."""
 
-    def __init__(self, path: str | Path) -> None:
-        """Open (creating if needed) the store at `path` and bring its schema up to date."""
+    def __init__(self, path: str | Path, busy_seconds: float = 30.0) -> None:
+        """Open (creating the file, never its directory) the store at `path` and bring its
+        schema up to date; StoreError, one line, when that is impossible."""
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        check_store_path(self.path)
         self.db = sqlite_utils.Database(self.path)
-        self.db.execute("PRAGMA busy_timeout = 30000")
+        try:
+            self._open(busy_seconds)
+        except sqlite3.Error as exc:
+            self.db.close()
+            raise store_error(self.path, exc, busy_seconds) from exc
+
+    def _open(self, busy_seconds: float) -> None:
+        """WAL, the busy timeout and the migrations."""
+        self.db.execute(f"PRAGMA busy_timeout = {int(busy_seconds * 1000)}")
         self.db.enable_wal()
         self.db.execute("PRAGMA synchronous = NORMAL")
         self._pending_stats = PendingStats()
         self._df_cache = FrequencyCache(self.db.conn)
         migrations.apply(self.db)
+
+    def check_writable(self, busy_seconds: float = 30.0) -> None:
+        """Take the write lock and let it go at once; StoreError when the store cannot be
+        written (read-only, or locked by another process for longer than the busy timeout)."""
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:  # a read-only file is found out only by writing a page
+                self.db.execute("CREATE TABLE _monitor_write_probe (x)")
+            finally:
+                self.db.execute("ROLLBACK")
+        except sqlite3.Error as exc:
+            raise store_error(self.path, exc, busy_seconds) from exc
 
     def close(self) -> None:
         """Write the pending dedup statistics, then close the connection."""
@@ -912,29 +983,31 @@ class Store:
     # ----- crawl state and run health (issue 6) -----
 
     def recently_checked(self, url: str, since: str) -> bool:
-        """Whether `url` was fetched and processed (stored or dropped) at or after `since`."""
+        """Whether the page of `url` (any tracking, AMP or mobile variant) was fetched and
+        processed (stored or dropped) at or after `since`."""
+        key = url_key(url)
         rows = self.db.execute(
-            "select 1 from url_checks where url = ? and checked_at >= ? union all "
-            "select 1 from articles where url = ? and fetched_at >= ? limit 1",
-            [url, since, url, since]).fetchall()
+            "select 1 from url_checks where url_key = ? and checked_at >= ? union all "
+            "select 1 from articles where url_key = ? and fetched_at >= ? limit 1",
+            [key, since, key, since]).fetchall()
         return bool(rows)
 
     def mark_checked(self, urls: Iterable[str], kind: str, source: str | None,
                      outcome: str) -> None:
         """Record that `urls` were processed now with `outcome` (new, unchanged, dropped...)."""
         at = now_iso()
-        rows = [{"url": url, "kind": kind, "source": source, "outcome": outcome,
-                 "checked_at": at} for url in sorted(set(urls))]
+        rows = [{"url": url, "url_key": url_key(url), "kind": kind, "source": source,
+                 "outcome": outcome, "checked_at": at} for url in sorted(set(urls))]
         with self.db.atomic():
             self.db["url_checks"].upsert_all(rows, pk="url")
 
     def validators(self, url: str) -> dict[str, Any] | None:
-        """The committed ETag / Last-Modified of a listing URL, or None."""
+        """The committed ETag / Last-Modified of a listing URL, with its body, or None."""
         rows = list(self.db["http_validators"].rows_where("url = ?", [url], limit=1))
         return rows[0] if rows else None
 
     def save_validators(self, rows: Iterable[dict[str, Any]]) -> int:
-        """Commit listing validators (url, etag, last_modified) in one transaction."""
+        """Commit listing validators (url, etag, last_modified, body, content_type) at once."""
         batch = [{**row, "saved_at": now_iso()} for row in rows]
         with self.db.atomic():
             if batch:

@@ -16,6 +16,7 @@ from scrapy.exceptions import UsageError
 
 from monitor.lock import CrawlLocked, check_unlocked
 from monitor.runs import run_failure
+from monitor.store import Store, StoreError, check_store_path
 
 FAILED = 1  # exit status of a crawl that ran but failed (2 is Scrapy's usage error)
 
@@ -26,16 +27,27 @@ class Command(ScrapyCrawl):
     crawler: Crawler | None = None
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
-        """Validate the arguments and the store's lock, crawl, then judge the run."""
+        """Validate the arguments, the store and its lock, crawl, then judge the run."""
         if len(args) == 1 and self.crawler_process is not None:
             self._check_arguments(self._spider_class(args[0]), opts)
-        if self.settings.getbool("MONITOR_LOCK", True):
-            try:
+        try:
+            check_store_path(self.settings.get("MONITOR_DB"))
+            if self.settings.getbool("MONITOR_LOCK", True):
                 check_unlocked(self.settings.get("MONITOR_DB"))
-            except CrawlLocked as exc:
-                raise UsageError(str(exc), print_help=False) from exc
+            self._check_store()
+        except (CrawlLocked, StoreError) as exc:
+            raise UsageError(str(exc), print_help=False) from exc
         super().run(args, opts)
         self._judge(args[0])
+
+    def _check_store(self) -> None:
+        """Open the store (creating the file, migrating it) and check that it can be written."""
+        busy = self.settings.getfloat("MONITOR_DB_BUSY_SECONDS", 30.0)
+        store = Store(self.settings.get("MONITOR_DB"), busy)
+        try:
+            store.check_writable(busy)
+        finally:
+            store.close()
 
     def _spider_class(self, name: str) -> type[Spider]:
         """The spider called `name`, or a usage error listing the available ones."""
