@@ -256,7 +256,7 @@ class CrawlHealth:
         store = store_for(self.crawler)
         if reason == "finished":
             saved = store.save_validators(state_for(self.crawler).validators_to_commit())
-            logger.info("committed validators of %d listings", saved)
+            logger.debug("committed validators of %d listings", saved)
         run_id = getattr(self.crawler, RUN_ATTR, None)
         if run_id is None:
             return

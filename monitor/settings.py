@@ -82,6 +82,8 @@ FEED_EXPORT_ENCODING = "utf-8"
 # Log lines name an item's URL, never its repr (bodies can be megabytes); drops are logged once,
 # with URL, stage and reason, by monitor.runs.record_fetch_error.
 LOG_FORMATTER = "monitor.runs.MonitorLogFormatter"
+# The run's summary line replaces Scrapy's dump of every stat (kept in crawl_runs.stats).
+STATS_DUMP = False
 
 ITEM_PIPELINES = {
     "monitor.pipelines.ExtractionPipeline": 100,

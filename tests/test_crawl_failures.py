@@ -213,6 +213,9 @@ def test_clean_crawl_exits_0_with_one_summary_line(site: FixtureSite, tmp_db: Pa
     assert len(summary) == 1
     assert summary[0].endswith("run #1 feeds finished: 5 new, 0 updated, 0 unchanged, "
                                "dropped 0, fetch errors 1 (offsite 1), flags: none")
+    # no start-up inventory (versions, settings, middlewares) and no dump of every stat
+    assert not [line for line in result.stderr.splitlines()
+                if "Enabled" in line or "Overridden settings" in line or "Dumping" in line]
 
 
 def _pipelines() -> str:

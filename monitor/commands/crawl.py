@@ -7,6 +7,7 @@ ends with exit status 1 and a one-line reason on stderr (`monitor.runs.run_failu
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 
 from scrapy import Spider
@@ -19,12 +20,30 @@ from monitor.runs import run_failure
 from monitor.store import Store, StoreError, check_store_path
 
 FAILED = 1  # exit status of a crawl that ran but failed (2 is Scrapy's usage error)
+# Scrapy's start-up inventory (versions, settings, every middleware) and periodic counters:
+# useful when debugging, noise in a cron mail; the run's summary line says what happened.
+STARTUP_LOGGERS = ("scrapy.utils.log", "scrapy.addons", "scrapy.middleware", "scrapy.crawler",
+                   "scrapy.extensions.logstats", "scrapy.extensions.memusage",
+                   "scrapy.core.engine")
+
+
+def warnings_only(record: logging.LogRecord) -> bool:
+    """Let warnings and errors through."""
+    return record.levelno >= logging.WARNING
 
 
 class Command(ScrapyCrawl):
     """Scrapy's crawl command; a bad argument or source is a usage error, not a traceback."""
 
     crawler: Crawler | None = None
+
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        """Scrapy's options; below DEBUG its start-up inventory is not logged (a filter: the
+        logging configuration Scrapy installs next resets the levels of its loggers)."""
+        super().process_options(args, opts)
+        if self.settings.get("LOG_LEVEL") != "DEBUG":
+            for name in STARTUP_LOGGERS:
+                logging.getLogger(name).addFilter(warnings_only)
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         """Validate the arguments, the store and its lock, crawl, then judge the run."""
