@@ -9,7 +9,9 @@ short stem so that inflected (Cyrillic) and transliterated spellings meet.
 from __future__ import annotations
 
 import functools
+import itertools
 import logging
+import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -29,6 +31,12 @@ STEM_CHARS = 5
 YEAR_MIN, YEAR_MAX = 1900, 2099
 LEAD_CHARS = 400
 TITLE_MAX_WORDS = 6
+# What a page can make this station do (issue 16). Title and text are read up to this many
+# characters, the span relevance and facts read (relevance.ANALYSED_CHARS).
+MAX_TEXT_CHARS = 100_000
+# Anchors kept per article (the first found: dates, numbers, names, titles): a long report has
+# a few hundred; each is a row of the dedup index and a lookup when candidates are sought.
+MAX_ANCHORS = 2000
 
 # The regexes below open with a character class where they can, so that the regex engine skips
 # ahead to it instead of trying every position; the look-behinds that follow it test the
@@ -106,7 +114,14 @@ def _first_group(match: re.Match[str]) -> str:
 
 
 def parse_digits(token: str) -> float | None:
-    """The value of a digit group: `12,114` / `12.114` / `12 114` -> 12114, `36,2` -> 36.2."""
+    """The value of a digit group: `12,114` / `12.114` / `12 114` -> 12114, `36,2` -> 36.2;
+    None for a value no float holds (309 digits and more: infinity)."""
+    value = _digits_value(token)
+    return value if value is not None and math.isfinite(value) else None
+
+
+def _digits_value(token: str) -> float | None:
+    """`parse_digits` before the finiteness check."""
     if token.isdigit():  # no separator (DIGITS matches digits and separators only)
         return float(token)
     parts = DIGIT_SEPARATORS.split(token)
@@ -117,6 +132,14 @@ def parse_digits(token: str) -> float | None:
     if len(parts) == 2:
         return float(f"{parts[0]}.{parts[1]}")
     return None
+
+
+def finite_float(value: int) -> float | None:
+    """`value` as a float, or None when it is too large for one."""
+    try:
+        return float(value)
+    except OverflowError:
+        return None
 
 
 def number_key(value: float) -> str:
@@ -137,7 +160,9 @@ def find_numbers(text: str, profile: Profile) -> list[tuple[float, int, str]]:
             found.append((value, match.start(), match.group(0)))
     for mention in profile_numbers(text, profile):
         if any(map(str.isalpha, mention.text)):
-            found.append((float(mention.value), mention.start, mention.text))
+            value = finite_float(mention.value)
+            if value is not None:
+                found.append((value, mention.start, mention.text))
     return sorted(found, key=itemgetter(1))
 
 
@@ -304,12 +329,17 @@ def add_titles(anchors: Anchors, text: str) -> None:
 
 def extract_anchors(text: str, title: str | None, profile: Profile,
                     published: str | None = None) -> Anchors:
-    """All anchors of an article (title and text), read through its language profile."""
+    """All anchors of an article (title and text), read through its language profile: of the
+    first MAX_TEXT_CHARS characters, at most MAX_ANCHORS."""
     body = f"{title}\n{text}" if title and not text.startswith(title) else text
+    body = body[:MAX_TEXT_CHARS]
     anchors = Anchors()
     add_numbers(anchors, body, profile, add_dates(anchors, body, profile))
     add_names(anchors, body)
     add_titles(anchors, body)
+    if len(anchors.keys) > MAX_ANCHORS:
+        logger.debug("anchors: %d found, the first %d kept", len(anchors.keys), MAX_ANCHORS)
+        anchors.keys = dict(itertools.islice(anchors.keys.items(), MAX_ANCHORS))
     if published and YEAR_PREFIX.match(published):
         anchors.years.add(int(published[:4]))
     return anchors

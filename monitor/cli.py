@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -20,14 +21,36 @@ from monitor.store import Store, StoreError, store_error
 METADATA = Path(__file__).parent / "datasette" / "metadata.json"
 
 
-def open_store(db: str) -> Store:
-    """Open an existing store, or fail with a one-line user error."""
+# Largest id SQLite stores (a bigger integer cannot even be bound as a parameter).
+MAX_ID = 2**63 - 1
+ID = click.IntRange(1, MAX_ID)
+# Control characters (C0 but tab and newline, DEL, C1) and bidirectional overrides: crawled
+# titles, URLs and reasons must not move the cursor, recolour or rewrite the terminal.
+CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e"
+                     "\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """`text` without control characters (tab and newline kept)."""
+    return CONTROL.sub("", text)
+
+
+def echo(text: str) -> None:
+    """Print `text` to the terminal without its control characters."""
+    click.echo(printable(text))
+
+
+def open_store(db: str, read_only: bool = False) -> Store:
+    """Open an existing store (read-only: SQLite mode=ro, never migrated, and refused unless
+    it is a monitor store), or fail with a one-line user error."""
     if not Path(db).exists():
         raise click.ClickException(f"no store at {db}: run a crawl first (make run)")
     try:
+        if read_only:
+            return Store.open_read_only(db, settings.MONITOR_DB_BUSY_SECONDS)
         return Store(db, settings.MONITOR_DB_BUSY_SECONDS)
     except StoreError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise click.ClickException(printable(str(exc))) from exc
 
 
 class StoreGroup(click.Group):
@@ -62,10 +85,10 @@ def summary(ctx: click.Context) -> None:
     Example: monitor summary
     """
     db = ctx.obj["db"]
-    store = open_store(db)
+    store = open_store(db, read_only=True)
     data = store.summary(store.last_run_id())
     store.close()
-    click.echo(format_summary(db, data))
+    echo(format_summary(db, data))
 
 
 def format_summary(db: str, data: dict[str, Any]) -> str:
@@ -82,16 +105,17 @@ def format_summary(db: str, data: dict[str, Any]) -> str:
         f"Clusters: {data['clusters']} ({data['multi_clusters']} with several articles)",
     ]
     for error in data.get("errors", []):
-        lines.append(f"  error [{error['stage']}] {error['url']}: {error['reason']}")
+        lines.append(f"  error [{error['stage']}] {shorten(error['url'], 200)}: "
+                     f"{shorten(error['reason'], 300)}")
     lines += [f"Database: {os.path.abspath(db)}",
               f"Explore it: make serve   (or: datasette {db} -m {METADATA})"]
     return "\n".join(lines)
 
 
 @cli.command()
-@click.option("--run", "run_id", type=int, help="The run to show (default: the newest).")
+@click.option("--run", "run_id", type=ID, help="The run to show (default: the newest).")
 @click.option("--source", help="Show this source's history instead, one line per run.")
-@click.option("--runs", "limit", default=5, show_default=True,
+@click.option("--runs", "limit", default=5, show_default=True, type=click.IntRange(1, 10_000),
               help="How many recent runs (or source rows) to list.")
 @click.pass_context
 def stats(ctx: click.Context, run_id: int | None, source: str | None, limit: int) -> None:
@@ -105,16 +129,16 @@ def stats(ctx: click.Context, run_id: int | None, source: str | None, limit: int
     """
     from monitor import health
 
-    store = open_store(ctx.obj["db"])
+    store = open_store(ctx.obj["db"], read_only=True)
     try:
         if source:
-            click.echo(health.format_history(store, source, limit))
+            echo(health.format_history(store, source, limit))
             return
         run = store.db["crawl_runs"].get(run_id) if run_id else next(iter(store.runs(1)), None)
         if run is None:
             raise click.ClickException("no crawl runs yet: run a crawl first")
-        click.echo(health.format_run(store, run))
-        click.echo(health.format_runs(store.runs(limit)))
+        echo(health.format_run(store, run))
+        echo(health.format_runs(store.runs(limit)))
     except sqlite_utils.db.NotFoundError as exc:
         raise click.ClickException(f"no run {run_id}") from exc
     finally:
@@ -130,7 +154,7 @@ def serve(ctx: click.Context, port: int) -> None:
     Example: monitor serve --port 8001
     """
     db = ctx.obj["db"]
-    open_store(db).close()
+    open_store(db, read_only=True).close()
     command = [sys.executable, "-m", "datasette", "serve", db, "-m", str(METADATA),
                "-h", "127.0.0.1", "-p", str(port)]
     raise SystemExit(subprocess.call(command))
@@ -144,13 +168,15 @@ def review_actor(actor: str | None) -> str:
     return actor or f"cli:{getpass.getuser()}"
 
 
-def run_review(ctx: click.Context, action: Callable[[Store], Any]) -> Any:
-    """Run a review action against the store, turning review errors into user errors."""
-    store = open_store(ctx.obj["db"])
+def run_review(ctx: click.Context, action: Callable[[Store], Any],
+               read_only: bool = False) -> Any:
+    """Run a review action (or a read) against the store, turning review errors into user
+    errors."""
+    store = open_store(ctx.obj["db"], read_only)
     try:
         return action(store)
     except review.ReviewError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise click.ClickException(printable(str(exc))) from exc
     finally:
         store.close()
 
@@ -171,9 +197,12 @@ def clusters() -> None:
 @click.option("--status", type=click.Choice(review.STATUSES), help="Only this review status.")
 @click.option("--since", help="First published on or after this date (YYYY-MM-DD).")
 @click.option("--until", help="First published on or before this date (YYYY-MM-DD).")
-@click.option("--min-size", type=int, help="Only clusters with at least this many articles.")
-@click.option("--page", default=1, show_default=True, help="Page of results.")
-@click.option("--limit", default=review.PAGE_SIZE, show_default=True, help="Clusters per page.")
+@click.option("--min-size", type=click.IntRange(0, MAX_ID),
+              help="Only clusters with at least this many articles.")
+@click.option("--page", default=1, show_default=True, type=click.IntRange(1, 10**9),
+              help="Page of results.")
+@click.option("--limit", default=review.PAGE_SIZE, show_default=True,
+              type=click.IntRange(1, 1000), help="Clusters per page.")
 @click.pass_context
 def clusters_list(ctx: click.Context, page: int, limit: int, **filters: Any) -> None:
     """List clusters most worth a look first: several articles, several languages,
@@ -181,8 +210,8 @@ def clusters_list(ctx: click.Context, page: int, limit: int, **filters: Any) -> 
 
     Example: monitor clusters list --status auto --since 2021-07-01 --min-size 2
     """
-    result = run_review(ctx, lambda s: review.queue(s, filters, page, limit))
-    click.echo(format_queue(result))
+    result = run_review(ctx, lambda s: review.queue(s, filters, page, limit), read_only=True)
+    echo(format_queue(result))
 
 
 def format_queue(result: review.QueuePage) -> str:
@@ -201,14 +230,14 @@ def format_queue(result: review.QueuePage) -> str:
 
 
 @clusters.command("show")
-@click.argument("cluster_id", type=int)
+@click.argument("cluster_id", type=ID)
 @click.pass_context
 def clusters_show(ctx: click.Context, cluster_id: int) -> None:
     """Show a cluster: its members, why each joined, shared evidence, facts, review history.
 
     Example: monitor clusters show 12
     """
-    click.echo(format_detail(run_review(ctx, lambda s: review.detail(s, cluster_id))))
+    echo(format_detail(run_review(ctx, lambda s: review.detail(s, cluster_id), read_only=True)))
 
 
 def format_detail(data: dict[str, Any]) -> str:
@@ -216,7 +245,7 @@ def format_detail(data: dict[str, Any]) -> str:
     c = data["cluster"]
     lines = [f"Cluster {c['id']} · {c['status']} · {c['size']} articles · "
              f"{c['languages'] or '-'} · first published {c['first_published'] or '-'}",
-             f"Title: {c['title'] or '-'}", "", "Members:"]
+             f"Title: {shorten(c['title'], 300) or '-'}", "", "Members:"]
     for m in data["members"]:
         lines += format_member(m, data["exclusions"].get(m["id"], []))
     if data["facts"]:
@@ -235,7 +264,7 @@ def format_member(m: dict[str, Any], excluded: list[int]) -> list[str]:
     """One member's lines: header, relation and evidence, opening of the text."""
     mark = "*" if m["is_representative"] else " "
     lines = [f" {mark} #{m['id']} [{m['language']}] {(m['published'] or '-')[:10]} "
-             f"{m['source']}  {shorten(m['title'], 70)}", f"     {m['url']}"]
+             f"{m['source']}  {shorten(m['title'], 70)}", f"     {shorten(m['url'], 300)}"]
     match = m["match"]
     if m["is_representative"]:
         lines.append("     representative of the cluster")
@@ -256,12 +285,12 @@ def format_member(m: dict[str, Any], excluded: list[int]) -> list[str]:
 
 def shorten(text: str | None, width: int) -> str:
     """Text on one line, cut to `width` characters."""
-    flat = " ".join((text or "").split())
+    flat = " ".join(printable(text or "").split())
     return flat if len(flat) <= width else flat[: width - 1] + "…"
 
 
 @clusters.command("confirm")
-@click.argument("cluster_id", type=int)
+@click.argument("cluster_id", type=ID)
 @actor_option
 @click.pass_context
 def clusters_confirm(ctx: click.Context, cluster_id: int, actor: str | None) -> None:
@@ -270,12 +299,12 @@ def clusters_confirm(ctx: click.Context, cluster_id: int, actor: str | None) -> 
     Example: monitor clusters confirm 12
     """
     run_review(ctx, lambda s: review.confirm(s, cluster_id, review_actor(actor)))
-    click.echo(f"Confirmed cluster {cluster_id}.")
+    echo(f"Confirmed cluster {cluster_id}.")
 
 
 @clusters.command("split")
-@click.argument("cluster_id", type=int)
-@click.argument("article_id", type=int)
+@click.argument("cluster_id", type=ID)
+@click.argument("article_id", type=ID)
 @actor_option
 @click.pass_context
 def clusters_split(ctx: click.Context, cluster_id: int, article_id: int,
@@ -286,12 +315,12 @@ def clusters_split(ctx: click.Context, cluster_id: int, article_id: int,
     """
     new_id = run_review(
         ctx, lambda s: review.split(s, cluster_id, article_id, review_actor(actor)))
-    click.echo(f"Split article {article_id} out of cluster {cluster_id} into cluster {new_id}.")
+    echo(f"Split article {article_id} out of cluster {cluster_id} into cluster {new_id}.")
 
 
 @clusters.command("merge")
-@click.argument("cluster_id", type=int)
-@click.argument("other_id", type=int)
+@click.argument("cluster_id", type=ID)
+@click.argument("other_id", type=ID)
 @actor_option
 @click.pass_context
 def clusters_merge(ctx: click.Context, cluster_id: int, other_id: int,
@@ -301,13 +330,13 @@ def clusters_merge(ctx: click.Context, cluster_id: int, other_id: int,
     Example: monitor clusters merge 12 13
     """
     after = run_review(ctx, lambda s: review.merge(s, cluster_id, other_id, review_actor(actor)))
-    click.echo(f"Merged cluster {other_id} into cluster {cluster_id} "
+    echo(f"Merged cluster {other_id} into cluster {cluster_id} "
                f"({len(after['members'])} articles).")
 
 
 @clusters.command("representative")
-@click.argument("cluster_id", type=int)
-@click.argument("article_id", type=int)
+@click.argument("cluster_id", type=ID)
+@click.argument("article_id", type=ID)
 @actor_option
 @click.pass_context
 def clusters_representative(ctx: click.Context, cluster_id: int, article_id: int,
@@ -318,4 +347,37 @@ def clusters_representative(ctx: click.Context, cluster_id: int, article_id: int
     """
     run_review(ctx, lambda s: review.choose_representative(
         s, cluster_id, article_id, review_actor(actor)))
-    click.echo(f"Article {article_id} now represents cluster {cluster_id}.")
+    echo(f"Article {article_id} now represents cluster {cluster_id}.")
+
+
+# ----- maintenance -----
+
+
+@cli.command()
+@click.pass_context
+def repair(ctx: click.Context) -> None:
+    """Recompute the dedup statistics (document count, anchor and term frequencies) from the
+    dedup index, after a crawl that did not stop cleanly (killed, power cut); also marks runs
+    that never finished as killed and brings an older store's schema up to date.
+
+    Refused while a crawl holds the store's lock. Example: monitor repair
+    """
+    from monitor.lock import CrawlLocked, StoreLock
+
+    db = ctx.obj["db"]
+    store = open_store(db)
+    lock = StoreLock(db)
+    try:
+        lock.acquire()
+    except CrawlLocked as exc:
+        store.close()
+        raise click.ClickException(f"{printable(str(exc))}; repair it after that crawl") from exc
+    try:
+        dead = store.close_dead_runs()
+        wrong = store.repair_dedup_stats()
+    finally:
+        store.close()
+        lock.release()
+    fixed = ", ".join(f"{n} {name}" for name, n in wrong.items() if n) or "nothing"
+    echo(f"Repaired {db}: dedup statistics recomputed from the index (wrong before: {fixed}); "
+         f"{dead} unfinished run(s) marked as killed.")

@@ -40,6 +40,7 @@ from trafilatura.utils import (
 )
 from trafilatura.xml import delete_element
 
+from monitor.documents import strip_controls
 from monitor.items import Article
 
 logger = logging.getLogger(__name__)
@@ -120,7 +121,8 @@ def extract(article: Article, min_chars: int = 200) -> Article:
     if not article.published and article.hints.get("published"):
         article.published = article.hints["published"]
         article.date_source = article.hints.get("published_source", "hint")
-    article.title = article.title or article.hints.get("title") or opening_sentence(article.text)
+    title = article.title or article.hints.get("title") or opening_sentence(article.text)
+    article.title = strip_controls(title) if title else title  # after the binary-body check
     article.content_hash = content_hash(article.text)
     return article
 

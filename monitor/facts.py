@@ -11,11 +11,15 @@ unless it is the sum of two other counts ("78 located" = 3 recovered + 75 locate
 or the text elsewhere gives the same number for several kinds. No total is computed by
 adding numbers up; approximate counts ("over 60 children") are used only when no exact
 count exists.
+
+Bounded whatever the page: the first MAX_TEXT_CHARS characters are read, at most MAX_COUNTS
+counts of children are compared (the sum check is quadratic in them) and at most
+MAX_SENTENCE_NUMBERS numbers of a sentence are read as parts of a group.
 """
 
 from __future__ import annotations
 
-import itertools
+import bisect
 import logging
 import re
 import unicodedata
@@ -27,6 +31,7 @@ from monitor.extraction import find_text_date
 from monitor.numbers import NumberMention, find_numbers
 from monitor.profiles import Profile
 from monitor.relevance import (
+    ANALYSED_CHARS,
     CLAUSE_BREAK,
     KINDS,
     WEAK_KINDS,
@@ -51,6 +56,15 @@ EVIDENCE_CHARS = 400
 CUE_GAP_WORDS = 6
 LATE_DAYS = 92  # a date without a year is rarely this long after its report
 PART_GAP_WORDS = 3  # "22 [were later safely] recovered"
+# What a page can make this station do (issue 16: a page of numbers must not stall a crawl).
+# Facts are read from the first MAX_TEXT_CHARS characters (relevance.ANALYSED_CHARS): an
+# article states its counts long before that.
+MAX_TEXT_CHARS = ANALYSED_CHARS
+# Counts of children considered, the first ones in the text: real reports give fewer than 20;
+# the sum check and the kinds' comparison are quadratic in this number.
+MAX_COUNTS = 200
+# Numbers of one sentence read as parts of a group ("Of the 31 children, 22 ..."): the first.
+MAX_SENTENCE_NUMBERS = 100
 DATELINE = re.compile(
     r"^\s*([A-ZÀ-Ý][A-ZÀ-Ý .'’-]{2,}?,\s*[A-ZÀ-Ý][\w.]*(?:\s[A-ZÀ-Ý][\w.]*)?)\s*[(—–-]")
 ISO_DATE = r"\d{4}-\d{2}-\d{2}"
@@ -63,10 +77,12 @@ def extract_facts(text: str, profile: Profile, published: str | None = None,
 
     `published` (ISO date) dates day-and-month mentions that have no year ("May 1"); the
     operation's name is also looked for in `title`, a line of its own before the text.
+    Only the first MAX_TEXT_CHARS characters of `text` are read.
     """
+    text = text[:MAX_TEXT_CHARS]
     sentences = [text[s:e] for s, e in sentence_spans(text)]
     facts: list[Fact] = []
-    facts += operation_name(with_title(text, title), profile)
+    facts += operation_name(with_title(text, title)[:MAX_TEXT_CHARS], profile)
     facts += children(text, profile)
     facts += arrests(sentences, profile)
     facts += ages(sentences, profile)
@@ -165,7 +181,7 @@ def _alternation(words: list[str]) -> str:
 
 def children(text: str, profile: Profile) -> list[Fact]:
     """children_total and children_<kind> as the text states them."""
-    counts = [c for c in child_counts(text, profile) if c.kinds - WEAK_KINDS]  # not "identified"
+    counts = considered_counts(text, profile)
     pairs = group_parts(text, profile, counts)
     groups, parts = [g for g, _ in pairs], [p for _, p in pairs]
     exact = [c for c in counts + parts if not c.approximate] or counts
@@ -191,12 +207,24 @@ def children(text: str, profile: Profile) -> list[Fact]:
     return rows
 
 
+def considered_counts(text: str, profile: Profile) -> list[ChildCount]:
+    """The counts of children the station compares: the first MAX_COUNTS of those naming a
+    kind other than a weak one ("identified")."""
+    counts = [c for c in child_counts(text, profile) if c.kinds - WEAK_KINDS]
+    if len(counts) > MAX_COUNTS:
+        logger.debug("facts: %d counts of children, the first %d considered",
+                     len(counts), MAX_COUNTS)
+    return counts[:MAX_COUNTS]
+
+
 def group_parts(text: str, profile: Profile,
                 counts: list[ChildCount]) -> list[tuple[ChildCount, ChildCount]]:
     """(group, part): a count split by numbers after it ("Of the 31 children, 22 were ...")."""
     parts: list[tuple[ChildCount, ChildCount]] = []
+    by_start = sorted(counts, key=lambda c: c.start)
+    starts = [c.start for c in by_start]
     for start, end in sentence_spans(text):
-        groups = [c for c in counts if start <= c.start < end]
+        groups = by_start[bisect.bisect_left(starts, start):bisect.bisect_left(starts, end)]
         if groups:
             parts += _parts_in(text[start:end], start, groups, profile)
     return parts
@@ -206,7 +234,7 @@ def _parts_in(sentence: str, offset: int, counts: list[ChildCount],
               profile: Profile) -> list[tuple[ChildCount, ChildCount]]:
     """The parts of the groups among `counts` (in `sentence`, at `offset` of the text)."""
     folded, vocab = fold(sentence), vocabulary(profile)
-    mentions = find_numbers(sentence, profile)
+    mentions = find_numbers(sentence, profile)[:MAX_SENTENCE_NUMBERS]
     groups = [c for c in counts if _kindless(folded, c.start - offset, c.end - offset,
                                              mentions, vocab)]
     parts = []
@@ -266,10 +294,16 @@ def _named_twice(count: ChildCount, others: list[ChildCount]) -> bool:
 
 
 def _is_sum(count: ChildCount, others: list[ChildCount]) -> bool:
-    """True when two other counts of different kinds add up to this one."""
+    """True when two other counts of different kinds add up to this one.
+
+    Linear in `others`: each smaller count looks its complement up by value (a pair of the
+    same kinds does not count, so the complement is never the count itself)."""
     rest = [c for c in others if c is not count and c.value < count.value]
-    return any(a.value + b.value == count.value and a.kinds != b.kinds
-               for a, b in itertools.combinations(rest, 2))
+    kinds_by_value: dict[int, set[frozenset[str]]] = {}
+    for other in rest:
+        kinds_by_value.setdefault(other.value, set()).add(other.kinds)
+    return any(any(kinds != a.kinds for kinds in kinds_by_value.get(count.value - a.value, ()))
+               for a in rest)
 
 
 # ----- arrests -----

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
+import re
 from dataclasses import dataclass
+from typing import Any
 
 from langdetect import DetectorFactory
+from langdetect.detector_factory import PROFILES_DIRECTORY
 from langdetect.lang_detect_exception import LangDetectException
 
 from monitor.langdetect_fast import detect_langs
-from monitor.profiles import NEUTRAL, load_profile
+from monitor.profiles import NEUTRAL, available, load_profile
 
 logger = logging.getLogger(__name__)
 
@@ -22,6 +26,11 @@ UNDETERMINED = "und"
 # 5,000 characters (benchmarks/language.py), and detection costs about half as much.
 SAMPLE_CHARS = 2000
 SAMPLE_CACHE = 1024  # samples remembered with their answer: at most ~8 MB
+# A language hint (feed, sitemap, sources.yml) is a BCP 47 tag: a primary subtag of letters,
+# then subtags of letters and digits joined by hyphens (`en`, `en-US`, `pt-BR`, `zh-Hant-TW`);
+# `_` is read as `-`. Longer strings are not tags (the longest registered ones are 35 chars).
+HINT_MAX_CHARS = 35
+LANGUAGE_TAG = re.compile(r"([A-Za-z]{2,3})(?:-[A-Za-z0-9]{1,8})*")
 
 
 @dataclass(frozen=True)
@@ -47,9 +56,30 @@ def detect(text: str, hint: str | None = None, min_chars: int = 40,
         code, prob = _langdetect(sample)
         if code and prob >= min_confidence:
             return _routed(code, prob, "langdetect")
-    if hint:
-        return _routed(hint.split("-")[0].lower(), 0.0, "hint")
+    language = hint_language(hint)
+    if language:
+        return _routed(language, 0.0, "hint")
     return LanguageResult(UNDETERMINED, 0.0, "none", NEUTRAL)
+
+
+def hint_language(hint: Any) -> str | None:
+    """The primary language of a hint that is a language tag the detector or the profiles
+    know (`en-US` -> `en`), else None: any other value (a path, a list, a long string, an
+    unknown code) is ignored."""
+    if not isinstance(hint, str) or len(hint) > HINT_MAX_CHARS:
+        return None
+    tag = LANGUAGE_TAG.fullmatch(hint.strip().replace("_", "-"))
+    if tag is None:
+        return None
+    primary = tag.group(1).lower()
+    return primary if primary in known_languages() else None
+
+
+@functools.cache
+def known_languages() -> frozenset[str]:
+    """The primary subtags langdetect's profiles (`zh-cn`: `zh`) or our profiles know."""
+    detector = {name.split("-")[0].lower() for name in os.listdir(PROFILES_DIRECTORY)}
+    return frozenset(detector | set(available()))
 
 
 def has_letters(sample: str, count: int) -> bool:

@@ -1,4 +1,6 @@
-"""One writer per store: an exclusive lock on `<MONITOR_DB>.lock`, held for a whole crawl."""
+"""One writer per store: exclusive locks held for a whole crawl on `<real path>.lock` (the
+store's path with symlinks resolved) and on the database file itself (its inode), so that a
+symlink or a hard link to the same store cannot run a second crawl."""
 
 from __future__ import annotations
 
@@ -24,20 +26,39 @@ class CrawlLocked(RuntimeError):
 
 
 def lock_path(db: str | Path) -> Path:
-    """The lock file next to the database."""
-    return Path(f"{db}.lock")
+    """The lock file next to the database's real path (symlinks resolved)."""
+    return Path(f"{Path(db).resolve()}.lock")
+
+
+# Descriptors of database files opened for their flock and unlocked since, by (device, inode).
+# They are never closed: closing any descriptor of a file drops the POSIX locks this process's
+# SQLite connections hold on it. An unlocked one is reused by the next lock of the same file.
+_IDLE_FILES: dict[tuple[int, int], list[int]] = {}
+
+
+def _database_file(db: Path) -> tuple[tuple[int, int], int]:
+    """(identity, descriptor) of the database file, created empty if missing (an empty file
+    is an empty SQLite database); an idle descriptor of the same file is reused."""
+    if not db.exists():
+        os.close(os.open(db, os.O_RDONLY | os.O_CREAT, 0o644))  # no connection has it yet
+    stat = os.stat(db)
+    identity = (stat.st_dev, stat.st_ino)
+    idle = _IDLE_FILES.get(identity)
+    return identity, idle.pop() if idle else os.open(db, os.O_RDONLY)
 
 
 class StoreLock:
     """An flock on `<db>.lock`; the kernel releases it when the process dies, even by SIGKILL."""
 
     def __init__(self, db: str | Path) -> None:
-        """Remember the lock file; nothing is locked yet."""
+        """Remember the store and its lock file; nothing is locked yet."""
+        self.db = Path(db)
         self.path = lock_path(db)
         self.handle: IO[str] | None = None
+        self.file: tuple[tuple[int, int], int] | None = None
 
     def acquire(self) -> None:
-        """Take the lock or raise CrawlLocked naming the holder (the directory must exist)."""
+        """Take both locks or raise CrawlLocked naming the holder (the directory must exist)."""
         handle = open(self.path, "a+")  # noqa: SIM115 - held until release()
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -45,18 +66,45 @@ class StoreLock:
             handle.seek(0)
             holder = handle.read().strip() or "unknown process"
             handle.close()
-            raise CrawlLocked(
-                f"another crawl is already writing to {self.path.with_suffix('')} "
-                f"({holder}); this run exits without crawling. Lock file: {self.path}"
-            ) from None
+            raise self._locked(holder) from None
+        try:
+            self._lock_database_file()
+        except CrawlLocked:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            handle.close()
+            raise
         handle.seek(0)
         handle.truncate()
         handle.write(f"pid {os.getpid()}, started {now_iso()}")
         handle.flush()
         self.handle = handle
 
+    def _lock_database_file(self) -> None:
+        """flock the database file itself: a crawl through a hard link (another path, the same
+        inode) holds it too."""
+        identity, fd = _database_file(self.db)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            _IDLE_FILES.setdefault(identity, []).append(fd)
+            raise self._locked("a crawl through another name of the same file, such as a "
+                               "hard link") from None
+        self.file = (identity, fd)
+
+    def _locked(self, holder: str) -> CrawlLocked:
+        """The error naming the store, its real path when it differs, and the holder."""
+        real = self.path.with_suffix("")
+        name = f"{self.db}" + (f" (really {real})" if real != self.db.absolute() else "")
+        return CrawlLocked(f"another crawl is already writing to {name} ({holder}); this run "
+                           f"exits without crawling. Lock file: {self.path}")
+
     def release(self) -> None:
-        """Drop the lock (the file stays, so that no one races on deleting it)."""
+        """Drop both locks (the files stay, so that no one races on deleting them)."""
+        if self.file is not None:
+            identity, fd = self.file
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            _IDLE_FILES.setdefault(identity, []).append(fd)
+            self.file = None
         if self.handle is not None:
             fcntl.flock(self.handle, fcntl.LOCK_UN)
             self.handle.close()

@@ -42,6 +42,10 @@ CHAIN = re.compile(r"\d(?:\d*(?:[-/.:]\d+){2,}|\d{2,}-\d{3,}|(?<!\w\d)\d?:\d{2}\
 NON_DIGITS = re.compile(r"\D")
 SCALE_WORD = re.compile(r"[ \u00a0]+([^\W\d_]+)")
 MAX_COMPOUND_CHARS = 60
+# A number written with more digits than this is no count, sum or date (a quadrillion has 16
+# digits): it is not read. Hostile pages write hundreds of digits (issue 16), whose values no
+# float holds and whose conversion costs time quadratic in their length.
+MAX_DIGITS = 18
 # A word character other than kana and CJK ideographs (which touch numbers in unspaced text).
 UNSPACED_WORD = r"[^\W\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]"
 COMPOUND_CACHE = 1 << 14  # words remembered per lexicon as compound numbers or not
@@ -164,6 +168,8 @@ def _digit_value(text: str, digits: str, end: int, profile: Profile) -> tuple[in
     integer, _, fraction = (digits.partition(profile.decimal_separator)
                             if profile.decimal_separator else (digits, "", ""))
     integer = NON_DIGITS.sub("", integer)
+    if len(integer) + len(fraction) > MAX_DIGITS:
+        return None, end
     try:
         number = Decimal(f"{integer}.{fraction or 0}")
     except InvalidOperation:

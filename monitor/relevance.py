@@ -50,6 +50,10 @@ GAP_BLOCKERS = ("count_blockers", "people", "arrest")
 TITLE_WORD = re.compile(r"[^\W\d_]+")
 TITLE_CASE_SHARE = 0.8  # "watoto [wa mitaani] 80"
 COUNT_WINDOW_CHARS = 80
+# Title and text are analysed up to this many characters (issue 16: the work a page can make
+# the station do is bounded): an article says what it reports long before; a 100 KB text is
+# some 15,000 words, longer than any news report. Facts and anchors read the same span.
+ANALYSED_CHARS = 100_000
 # A full stop, ! or ? and a space before a sentence's first letter (upper case, or of a script
 # without case) or digit; the full stops of scripts that need no space after them (। 。 ！ ？ ؟);
 # line breaks and list bullets.
@@ -445,9 +449,15 @@ class ChildTotals:
                 "values": sorted(self.values)}
 
 
+def analysed_text(text: str, title: str | None) -> str:
+    """Title (unless the text opens with it) and text, cut to the ANALYSED_CHARS analysed."""
+    full = f"{title}\n{text}" if title and not text.startswith(title) else text
+    return full[:ANALYSED_CHARS]
+
+
 def child_totals(text: str, title: str | None, profile: Profile) -> ChildTotals:
     """The counts of recovered, located, rescued or found children in title and text."""
-    full = f"{title}\n{text}" if title and not text.startswith(title) else text
+    full = analysed_text(text, title)
     return _child_totals(full, profile.code) if profile is load_profile(profile.code) \
         else _totals(recovery_counts(full, profile))
 
@@ -496,7 +506,7 @@ def _classify_recent(text: str, title: str | None, code: str) -> Relevance:
 
 def _classify(text: str, title: str | None, profile: Profile) -> Relevance:
     """The classification itself."""
-    full = f"{title}\n{text}" if title and not text.startswith(title) else text
+    full = analysed_text(text, title)
     vocab = vocabulary(profile)
     folded = fold_cached(full)
     counts = (_recovery_counts(full, profile.code) if profile is load_profile(profile.code)

@@ -1,5 +1,6 @@
 """Reviewing dedup clusters: confirm, split, merge, choose the representative, and the reads
-the review pages and the CLI show. Every decision writes a review_log row and sticks."""
+the review pages and the CLI show. Every decision writes a review_log row and sticks.
+What the reads return carries no control characters (terminal escape sequences)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from monitor.documents import strip_controls
 from monitor.store import Store
 
 logger = logging.getLogger(__name__)
@@ -126,9 +128,12 @@ class QueuePage:
 def queue(store: Store, filters: dict[str, Any], page: int = 1,
           page_size: int = PAGE_SIZE) -> QueuePage:
     """The clusters most worth a look, filtered, one page at a time, each with its reasons."""
+    if page_size < 1:
+        raise ReviewError(f"the page size must be at least 1, not {page_size}")
     page = max(page, 1)
     rows, total = store.review_queue(filters, BORDERLINE_BELOW, page_size,
                                      (page - 1) * page_size)
+    rows = clean(rows)
     for row in rows:
         row["reasons"] = reasons(row)
     return QueuePage(rows, total, page, max(1, math.ceil(total / page_size)))
@@ -148,10 +153,10 @@ def reasons(row: dict[str, Any]) -> list[str]:
 
 def detail(store: Store, cluster_id: int) -> dict[str, Any]:
     """Everything the cluster page shows: members with highlighted texts, matches, facts."""
-    cluster = require_cluster(store, cluster_id)
+    cluster = clean(require_cluster(store, cluster_id))
     matches = [{**m, "evidence": parse_evidence(m["evidence"])}
-               for m in store.cluster_matches(cluster_id)]
-    members = store.cluster_members(cluster_id)
+               for m in clean(store.cluster_matches(cluster_id))]
+    members = clean(store.cluster_members(cluster_id))
     titles = {m["id"]: m["title"] for m in members}
     for member in members:
         member.update(member_view(member, cluster["representative_id"], matches))
@@ -159,11 +164,22 @@ def detail(store: Store, cluster_id: int) -> dict[str, Any]:
         match["terms"] = evidence_terms(match["evidence"])
         match["evidence_items"] = evidence_items(match["evidence"])
         match["matched_title"] = titles.get(match["matched_id"])
+    facts = clean(store.cluster_facts(cluster_id))
     return {"cluster": cluster, "members": members, "matches": matches,
-            "facts": store.cluster_facts(cluster_id),
-            "fact_groups": fact_groups(store.cluster_facts(cluster_id)),
-            "history": store.review_history(cluster_id),
+            "facts": facts, "fact_groups": fact_groups(facts),
+            "history": clean(store.review_history(cluster_id)),
             "exclusions": {m["id"]: sorted(store.excluded_clusters(m["id"])) for m in members}}
+
+
+def clean(value: Any) -> Any:
+    """Rows (dicts, lists, strings) with control characters stripped from every string."""
+    if isinstance(value, str):
+        return strip_controls(value)
+    if isinstance(value, dict):
+        return {k: clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [clean(v) for v in value]
+    return value
 
 
 def fact_groups(facts: list[dict[str, Any]]) -> list[dict[str, Any]]:

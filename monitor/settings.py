@@ -25,7 +25,8 @@ MONITOR_LANGUAGE_MIN_CHARS = int(os.environ.get("MONITOR_LANGUAGE_MIN_CHARS", "4
 MONITOR_LANGUAGE_MIN_CONFIDENCE = float(os.environ.get("MONITOR_LANGUAGE_MIN_CONFIDENCE", "0.80"))
 #: Shortest extracted body (characters) that counts as an article.
 MONITOR_MIN_TEXT_CHARS = int(os.environ.get("MONITOR_MIN_TEXT_CHARS", "200"))
-#: Largest file the `files` spider reads (bytes); bigger files are recorded as errors.
+#: Largest file the `files` spider reads (bytes), on disk and once decompressed; bigger files
+#: are recorded as errors.
 MONITOR_MAX_FILE_BYTES = int(os.environ.get("MONITOR_MAX_FILE_BYTES", str(20 * 1024 * 1024)))
 #: Newest pages per newsroom listing followed before stopping.
 MONITOR_NEWSROOM_MAX_PAGES = int(os.environ.get("MONITOR_NEWSROOM_MAX_PAGES", "5"))

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import logging
 import sqlite3
 from array import array
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
+from urllib.parse import quote
 
 import sqlite_utils
 from sqlite_utils.db import NotFoundError, jsonify_if_needed
@@ -516,6 +519,51 @@ class SaveResult:
     cluster_id: int
 
 
+class MonitorDatabase(sqlite_utils.Database):
+    """sqlite-utils' Database whose outermost `atomic()` takes the write lock up front.
+
+    A deferred transaction that reads before it writes fails at once with "database is
+    locked" when another connection commits in between (the busy timeout does not apply to
+    that upgrade); `BEGIN IMMEDIATE` waits for the lock (up to the busy timeout) instead.
+    Nested blocks are savepoints, as in sqlite-utils."""
+
+    @contextlib.contextmanager
+    def atomic(self) -> Iterator[MonitorDatabase]:
+        """A write transaction that holds the write lock from its start."""
+        if self.conn.in_transaction:
+            with super().atomic():
+                yield self
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self
+        except BaseException:
+            self.rollback()
+            raise
+        try:
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.rollback()
+            raise
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def write_transaction(
+        method: Callable[Concatenate[Store, P], R]) -> Callable[Concatenate[Store, P], R]:
+    """Run a Store method in a write transaction that holds the lock from its start (a
+    savepoint inside the caller's transaction)."""
+
+    @functools.wraps(method)
+    def wrapper(self: Store, *args: P.args, **kwargs: P.kwargs) -> R:
+        with self.db.atomic():
+            return method(self, *args, **kwargs)
+
+    return wrapper
+
+
 class StoreError(Exception):
     """The store cannot be opened or written; the message is one line, for the user."""
 
@@ -559,7 +607,7 @@ class Store:
         schema up to date; StoreError, one line, when that is impossible."""
         self.path = Path(path)
         check_store_path(self.path)
-        self.db = sqlite_utils.Database(self.path)
+        self.db = MonitorDatabase(self.path)
         try:
             self._open(busy_seconds)
         except sqlite3.Error as exc:
@@ -573,7 +621,9 @@ class Store:
         self.db.execute("PRAGMA synchronous = NORMAL")
         self._pending_stats = PendingStats()
         self._df_cache = FrequencyCache(self.db.conn)
-        migrations.apply(self.db)
+        if migrations.pending(self.db):  # under the write lock: another process may migrate
+            with self.db.atomic():
+                migrations.apply(self.db)
 
     def check_writable(self, busy_seconds: float = 30.0) -> None:
         """Take the write lock and let it go at once; StoreError when the store cannot be
@@ -663,12 +713,28 @@ class Store:
         if existing and existing[2]:
             cluster_id = existing[2]
         elif decision is not None and decision.cluster_id is not None:
-            cluster_id = decision.cluster_id
+            # a reviewer may have merged dedup's cluster away since dedup chose it
+            cluster_id = self._live_cluster(decision.cluster_id)
+            decision.cluster_id = cluster_id
         else:
+            cluster_id = None
+        if cluster_id is None:
             cluster_id = self.db.execute(
                 "insert into clusters (status) values ('auto')").lastrowid
         relation = decision.relation if decision is not None and decision.cluster_id else None
         return cluster_id, relation or "original"
+
+    def _live_cluster(self, cluster_id: int) -> int | None:
+        """The cluster `cluster_id` was merged into (itself if never), or None if it is gone."""
+        seen = {cluster_id}
+        while row := self.db.execute("select into_id from cluster_merges where from_id = ?",
+                                     [cluster_id]).fetchone():
+            if row[0] in seen:
+                break
+            cluster_id = row[0]
+            seen.add(cluster_id)
+        found = self.db.execute("select 1 from clusters where id = ?", [cluster_id]).fetchone()
+        return cluster_id if found else None
 
     def _record_match(self, article_id: int, article: Article, existing: tuple | None) -> None:
         """The matches row of an article that joined dedup's cluster (not a re-stored one)."""
@@ -800,16 +866,57 @@ class Store:
     # ----- review -----
 
     @classmethod
-    def from_connection(cls, conn: sqlite3.Connection, migrate: bool = True) -> Store:
-        """A Store over an open connection (Datasette's), bringing the schema up to date."""
+    def from_connection(cls, conn: sqlite3.Connection, migrate: bool = True,
+                        busy_seconds: float = 30.0) -> Store:
+        """A Store over an open connection (Datasette's), bringing the schema up to date;
+        a connection that may write (migrate) waits up to `busy_seconds` for the write lock."""
         store = cls.__new__(cls)
-        store.db = sqlite_utils.Database(conn)
+        store.db = MonitorDatabase(conn)
         store._pending_stats = PendingStats()
         store._df_cache = FrequencyCache(conn)
         store.path = Path(store.db.execute("pragma database_list").fetchone()[2] or ":memory:")
         if migrate:
-            migrations.apply(store.db)
+            store.db.execute(f"PRAGMA busy_timeout = {int(busy_seconds * 1000)}")
+            if migrations.pending(store.db):
+                with store.db.atomic():
+                    migrations.apply(store.db)
         return store
+
+    @classmethod
+    def open_read_only(cls, path: str | Path, busy_seconds: float = 30.0) -> Store:
+        """Open an existing monitor store for reading only (SQLite `mode=ro`: no migration,
+        no WAL switch, nothing written); StoreError, one line, for a missing file, a file
+        that is not a SQLite database or not a monitor store, or one that needs migrating."""
+        path = Path(path)
+        check_store_path(path)
+        if not path.is_file():
+            raise StoreError(f"no store at {path}: run a crawl first (make run)")
+        uri = f"file:{quote(str(path.resolve()))}?mode=ro"
+        conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {int(busy_seconds * 1000)}")
+            store = cls.from_connection(conn, migrate=False)
+            store.path = path
+            store._check_monitor_schema()
+        except sqlite3.Error as exc:
+            conn.close()
+            raise store_error(path, exc, busy_seconds) from exc
+        except StoreError:
+            conn.close()
+            raise
+        return store
+
+    def _check_monitor_schema(self) -> None:
+        """StoreError unless the file holds the monitor's tables at the current migration."""
+        tables = set(self.db.table_names())
+        if not {"_sqlite_migrations", "articles", "clusters"} <= tables or not list(
+                self.db.execute("select 1 from _sqlite_migrations where migration_set = ? "
+                                "limit 1", [migrations.name])):
+            raise StoreError(f"{self.path} is not a monitor store (no monitor tables in it); "
+                             "check --db / MONITOR_DB")
+        if migrations.pending(self.db):
+            raise StoreError(f"the store {self.path} has an older schema: run `monitor repair` "
+                             "(or a crawl) once to upgrade it, then try again")
 
     def cluster(self, cluster_id: int) -> dict[str, Any] | None:
         """The clusters row, or None."""
@@ -912,15 +1019,19 @@ class Store:
 
     def set_cluster_status(self, cluster_id: int, status: str) -> None:
         """Set a cluster's review status (auto, confirmed, edited)."""
-        self.db["clusters"].update(cluster_id, {"status": status, "updated_at": now_iso()})
+        with self.db.atomic():
+            self.db["clusters"].update(cluster_id, {"status": status, "updated_at": now_iso()})
 
     def set_representative(self, cluster_id: int, article_id: int, status: str) -> None:
         """Make `article_id` the cluster's representative and keep it on later refreshes."""
-        title = self.db["articles"].get(article_id)["title"]
-        self.db["clusters"].update(cluster_id, {"representative_id": article_id, "title": title,
-                                                "status": status, "updated_at": now_iso()})
-        self.refresh_cluster(cluster_id)  # every member's relation to the new representative
+        with self.db.atomic():
+            title = self.db["articles"].get(article_id)["title"]
+            self.db["clusters"].update(cluster_id, {
+                "representative_id": article_id, "title": title, "status": status,
+                "updated_at": now_iso()})
+            self.refresh_cluster(cluster_id)  # every member's relation to the representative
 
+    @write_transaction
     def split_article(self, article_id: int, actor: str) -> int:
         """Move an article out of its cluster into a new reviewed one; record the exclusion.
         Its matches stay (with the old cluster's id) as the record of why dedup joined it."""
@@ -937,6 +1048,7 @@ class Store:
         self.refresh_cluster(new_id)
         return new_id
 
+    @write_transaction
     def merge_clusters(self, into_id: int, from_id: int, actor: str) -> None:
         """Move every member of `from_id` into `into_id`, for good. An article split out of
         `into_id` comes back with its relation (its dedup match shows again); otherwise the
@@ -971,6 +1083,7 @@ class Store:
         self.set_cluster_status(into_id, "edited")
         self.refresh_cluster(into_id)
 
+    @write_transaction
     def log_review(self, actor: str, action: str, cluster_id: int, article_id: int | None,
                    before: dict[str, Any], after: dict[str, Any]) -> int:
         """Insert one review_log row; before and after are stored as JSON."""
@@ -1246,6 +1359,48 @@ class Store:
             sorted((k, n) for k, n in pending.df.items() if isinstance(k, int) and n))
         self._count_dedup_documents(pending.articles)
         pending.clear()
+
+    def dedup_statistics(self) -> dict[str, Any]:
+        """The stored dedup statistics: article count and the non-zero document frequencies."""
+        rows = self.db.execute("select value from dedup_meta where key = 'articles'").fetchone()
+        return {"articles": rows[0] if rows else 0,
+                "anchors": dict(self.db.execute(
+                    "select anchor, df from dedup_anchor_df where df != 0").fetchall()),
+                "terms": dict(self.db.execute(
+                    "select term, df from dedup_term_df where df != 0").fetchall())}
+
+    def indexed_statistics(self) -> dict[str, Any]:
+        """The dedup statistics as the index tables say they should be."""
+        terms: Counter[int] = Counter()
+        for (raw,) in self.db.execute("select terms from dedup_articles"):
+            found = array("i")
+            found.frombytes(raw or b"")
+            terms.update(found)
+        return {"articles": self.db.execute("select count(*) from dedup_articles").fetchone()[0],
+                "anchors": dict(self.db.execute(
+                    "select anchor, count(*) from dedup_anchors group by anchor").fetchall()),
+                "terms": dict(terms)}
+
+    @write_transaction
+    def repair_dedup_stats(self) -> dict[str, int]:
+        """Recompute the dedup statistics (article count, anchor and term document
+        frequencies) from the index tables, e.g. after a crawl was killed between two
+        writes of its pending counts; how many values were wrong, per statistic."""
+        self._pending_stats.clear()
+        stored, truth = self.dedup_statistics(), self.indexed_statistics()
+        wrong = {"articles": int(stored["articles"] != truth["articles"])}
+        for name in ("anchors", "terms"):
+            keys = stored[name].keys() | truth[name].keys()
+            wrong[name] = sum(stored[name].get(k) != truth[name].get(k) for k in keys)
+        self.db.execute("delete from dedup_meta where key = 'articles'")
+        self._count_dedup_documents(truth["articles"])
+        for table, column, name in (("dedup_anchor_df", "anchor", "anchors"),
+                                    ("dedup_term_df", "term", "terms")):
+            self.db.execute(f"delete from {table}")
+            self.db.conn.executemany(f"insert into {table} ({column}, df) values (?, ?)",
+                                     sorted(truth[name].items()))
+        self._df_cache.forget([*stored["anchors"], *stored["terms"]])
+        return wrong
 
     def _count_dedup_documents(self, delta: int) -> None:
         """Keep the indexed-article count (the N of the anchors' IDF)."""

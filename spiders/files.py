@@ -1,4 +1,9 @@
-"""`scrapy crawl files -a path=FILE_OR_DIR`: import .txt/.html/.htm files, optionally gzipped."""
+"""`scrapy crawl files -a path=FILE_OR_DIR`: import .txt/.html/.htm files, optionally gzipped.
+
+The spider stays inside the folder it was given: a symlink whose real path leaves it, a named
+pipe, a device or a kernel file (/proc, /sys, /dev) is recorded as a fetch error and skipped,
+and MONITOR_MAX_FILE_BYTES bounds a file both on disk and once decompressed (gzip bombs).
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,7 @@ from scrapy.http import Response
 from scrapy.settings import BaseSettings
 from twisted.python.failure import Failure
 
-from monitor.documents import decode_document, list_documents
+from monitor.documents import decode_document, file_problem, scan_documents
 from monitor.items import Article
 from monitor.runs import record_fetch_error
 
@@ -47,19 +52,36 @@ class FilesSpider(scrapy.Spider):
         """One request per document below the path."""
         self.check_arguments(self.settings, self.path)
         assert self.path is not None
-        max_bytes = self.settings.getint("MONITOR_MAX_FILE_BYTES")
-        for doc in list_documents(Path(self.path).resolve()):
-            if doc.stat().st_size > max_bytes:
-                record_fetch_error(self.crawler, doc.as_uri(), self.source, "fetch",
-                                   f"file larger than {max_bytes} bytes")
+        root = Path(self.path).resolve()
+        folder = root if root.is_dir() else root.parent
+        for doc, problem in scan_documents(root):
+            # Checked again just before the request: the folder may change while we crawl.
+            problem = problem or file_problem(doc, folder) or self.too_large(doc)
+            if problem:
+                record_fetch_error(self.crawler, doc.as_uri(), self.source, "fetch", problem)
                 continue
             yield scrapy.Request(doc.as_uri(), callback=self.parse, errback=self.failed,
                                  cb_kwargs={"name": doc.name})
 
+    def too_large(self, path: Path) -> str | None:
+        """Why a file is too large to read, or None."""
+        try:
+            size = path.stat().st_size
+        except OSError as exc:
+            return f"cannot read: {exc.strerror or exc}"
+        return f"file larger than {self.max_bytes} bytes" if size > self.max_bytes else None
+
+    @property
+    def max_bytes(self) -> int:
+        """MONITOR_MAX_FILE_BYTES: the largest file read, on disk and decompressed."""
+        return self.settings.getint("MONITOR_MAX_FILE_BYTES")
+
     def parse(self, response: Response, name: str) -> Any:
         """Decode the file into an Article."""
         try:
-            decoded = decode_document(response.body, name)
+            if len(response.body) > self.max_bytes:  # grew after it was checked
+                raise ValueError(f"file larger than {self.max_bytes} bytes")
+            decoded = decode_document(response.body, name, limit=self.max_bytes)
         except ValueError as exc:
             record_fetch_error(self.crawler, response.url, self.source, "decode", str(exc))
             return

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,9 @@ logger = logging.getLogger(__name__)
 
 PROFILE_DIR = Path(__file__).parent
 NEUTRAL = "neutral"
+# A profile's code: an ISO 639 code, two or three lower-case letters. Any other string (a path,
+# a list, a 300-character hint) loads nothing: the profile folder is the only source.
+PROFILE_CODE = re.compile(r"[a-z]{2,3}")
 # libyaml's parser when PyYAML was built with it: the same data as yaml.safe_load, faster.
 YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -46,15 +50,31 @@ class Profile:
 
 def available() -> list[str]:
     """The language codes that have a profile file."""
-    return sorted(p.stem for p in PROFILE_DIR.glob("*.yml"))
+    return sorted(_profile_codes())
 
 
 @functools.cache
+def _profile_codes() -> frozenset[str]:
+    """The codes of the profile files (read once: the folder ships with the code)."""
+    return frozenset(p.stem for p in PROFILE_DIR.glob("*.yml") if PROFILE_CODE.fullmatch(p.stem))
+
+
 def load_profile(code: str) -> Profile:
-    """The profile for ISO 639-1 `code`, or the neutral profile when there is none."""
-    path = PROFILE_DIR / f"{code}.yml"
-    if not path.exists():
+    """The profile for ISO 639-1 `code`, or the neutral profile when there is none.
+
+    Only a code of 2-3 lower-case letters that names a file of the profile folder loads one;
+    anything else (a path, a list, a long or unknown string) gets the neutral profile and is
+    not remembered, so the cache holds at most one profile per file."""
+    if not isinstance(code, str) or not PROFILE_CODE.fullmatch(code) \
+            or code not in _profile_codes():
         return neutral_profile()
+    return _load_profile(code)
+
+
+@functools.cache
+def _load_profile(code: str) -> Profile:
+    """The profile of a code that has a file in the profile folder, read once."""
+    path = PROFILE_DIR / f"{code}.yml"
     raw = yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER) or {}
     number_lang = raw.get("num2words", code)
     cldr = raw.get("cldr", code)
