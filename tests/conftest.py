@@ -6,6 +6,8 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -52,3 +54,21 @@ def seeded_db(seeded_db_template: Path, tmp_path: Path) -> Path:
 def tmp_db(tmp_path: Path) -> Path:
     """A path for a fresh store."""
     return tmp_path / "monitor.db"
+
+
+@contextmanager
+def read_only(path: Path) -> Iterator[Path]:
+    """`path` made read-only while the block runs (chattr +i as root, whom file modes do not
+    stop); skips the test where that is impossible."""
+    if os.geteuid() == 0:
+        if not shutil.which("chattr") or subprocess.run(
+                ["chattr", "+i", str(path)], capture_output=True).returncode:
+            pytest.skip("running as root without chattr: cannot make a file read-only")
+    else:
+        path.chmod(0o444)
+    try:
+        yield path
+    finally:
+        if os.geteuid() == 0:
+            subprocess.run(["chattr", "-i", str(path)], check=True)
+        path.chmod(0o644)

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import sqlite3
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import read_only
 from datasette.app import Datasette
 from fixtures.review.stores import build_review_store
 from test_review_routes import Client, call, review_log
@@ -187,19 +185,11 @@ def test_startup_survives_a_store_it_cannot_write(
 
 @pytest.fixture
 def immutable_store(store_ids: tuple[Path, dict[str, int]]) -> Iterator[tuple[Path, int]]:
-    """The review store made read-only (chattr +i as root, whom file modes do not stop)."""
+    """The review store, migrated, then read-only for the test."""
     db, ids = store_ids
     Store(db).close()
-    if os.geteuid() == 0:
-        if not shutil.which("chattr") or subprocess.run(
-                ["chattr", "+i", str(db)], capture_output=True).returncode:
-            pytest.skip("running as root without chattr: cannot make a file read-only")
-    else:
-        db.chmod(0o444)
-    yield db, ids["story"]
-    if os.geteuid() == 0:
-        subprocess.run(["chattr", "-i", str(db)], check=True)
-    db.chmod(0o644)
+    with read_only(db):
+        yield db, ids["story"]
 
 
 def test_read_only_file_is_served_read_only(immutable_store: tuple[Path, int]) -> None:

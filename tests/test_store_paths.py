@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-import shutil
 import sqlite3
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import BIN, ROOT, seed_path
+from conftest import BIN, ROOT, read_only, seed_path
 
 from monitor.store import Store
 
@@ -78,17 +77,9 @@ def test_store_locked_longer_than_the_busy_timeout(tmp_path: Path) -> None:
 
 @pytest.fixture
 def read_only_store(seeded_db: Path) -> Iterator[Path]:
-    """The seeded store made read-only (chattr +i as root, whom file modes do not stop)."""
-    if os.geteuid() == 0:
-        if not shutil.which("chattr") or subprocess.run(
-                ["chattr", "+i", str(seeded_db)], capture_output=True).returncode:
-            pytest.skip("running as root without chattr: cannot make a file read-only")
-    else:
-        seeded_db.chmod(0o444)
-    yield seeded_db
-    if os.geteuid() == 0:
-        subprocess.run(["chattr", "-i", str(seeded_db)], check=True)
-    seeded_db.chmod(0o644)
+    """The seeded store, read-only for the test."""
+    with read_only(seeded_db) as path:
+        yield path
 
 
 def test_read_only_store(read_only_store: Path) -> None:

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import BIN, ROOT, seed_path
+from conftest import BIN, ROOT, read_only, seed_path
 
 from monitor.lock import CrawlLocked, StoreLock
 from monitor.store import Store
@@ -86,17 +86,9 @@ def test_read_commands_refuse_a_file_that_is_not_a_monitor_store(tmp_path: Path)
 
 @pytest.fixture
 def read_only_store(seeded_db: Path) -> Iterator[Path]:
-    """The seeded store, read-only (chattr +i as root, whom file modes do not stop)."""
-    if os.geteuid() == 0:
-        if not shutil.which("chattr") or subprocess.run(
-                ["chattr", "+i", str(seeded_db)], capture_output=True).returncode:
-            pytest.skip("running as root without chattr: cannot make a file read-only")
-    else:
-        seeded_db.chmod(0o444)
-    yield seeded_db
-    if os.geteuid() == 0:
-        subprocess.run(["chattr", "-i", str(seeded_db)], check=True)
-    seeded_db.chmod(0o644)
+    """The seeded store, read-only for the test."""
+    with read_only(seeded_db) as path:
+        yield path
 
 
 def test_read_commands_work_on_a_read_only_store(read_only_store: Path) -> None:
