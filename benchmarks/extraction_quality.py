@@ -1,24 +1,46 @@
-"""Extraction quality on the Zyte article-extraction benchmark: our station vs bare trafilatura.
+"""Extraction quality: our station vs bare trafilatura, on the Zyte benchmark (body) and on
+Fundus's golden pages, fundus-dev (body, title, publication day, author; per language).
 
 Usage: .venv/bin/python benchmarks/extraction_quality.py [--limit N] [--worst N]
+       [--skip-zyte] [--skip-fundus] [--titles N]
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import logging
+import re
+import statistics
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 import trafilatura
-from _common import ZYTE, Page, machine, quiet_logs, score_document, summarise, table, zyte_pages
+from _common import (
+    SHARED,
+    ZYTE,
+    Page,
+    machine,
+    quiet_logs,
+    score_document,
+    summarise,
+    table,
+    zyte_pages,
+)
 
 from monitor import extraction
 from monitor.extraction import ExtractionError
 from monitor.items import Article
 
 logger = logging.getLogger(__name__)
+
+FUNDUS_DEV = SHARED / "fundus-dev"
+LOWER_WORD = re.compile(r"\w+")
+STATION = "monitor extraction station"
+BARE = "trafilatura (bare)"
 
 
 def ours(page: Page) -> str:
@@ -55,15 +77,10 @@ def run_interleaved(pages: list[Page], systems: dict[str, Callable[[Page], str]]
     return outputs, elapsed
 
 
-def main() -> None:
-    """Score every system on the same pages and print the table."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--limit", type=int, default=None, help="first N pages only")
-    parser.add_argument("--worst", type=int, default=0, help="list our N worst pages")
-    args = parser.parse_args()
-    quiet_logs()
-    pages = zyte_pages(args.limit)
-    systems = {"monitor extraction station": ours, "trafilatura.extract (bare)": bare}
+def zyte_report(limit: int | None, worst: int) -> None:
+    """Score both systems on the Zyte pages (body only) and print the table."""
+    pages = zyte_pages(limit)
+    systems = {STATION: ours, "trafilatura.extract (bare)": bare}
     for fn in systems.values():  # warm-up: lazy imports and caches are not per-page cost
         fn(pages[0])
     outputs, elapsed = run_interleaved(pages, systems)
@@ -82,13 +99,169 @@ def main() -> None:
     print(f"Zyte article-extraction benchmark, {len(pages)} pages; {machine()}; "
           f"trafilatura {trafilatura.__version__}")
     print(table(["system", "F1", "precision", "recall", "accuracy", "CPU ms/page"], rows))
-    if args.worst:
-        mine = per_doc["monitor extraction station"]
-        other = per_doc["trafilatura.extract (bare)"]
+    if worst:
+        mine, other = per_doc[STATION], per_doc["trafilatura.extract (bare)"]
         order = sorted(range(len(pages)), key=lambda i: mine[i].precision + mine[i].recall)
         print(table(["page", "P ours", "R ours", "P bare", "R bare"],
                     [(pages[i].url[:70], mine[i].precision, mine[i].recall, other[i].precision,
-                      other[i].recall) for i in order[:args.worst]]))
+                      other[i].recall) for i in order[:worst]]))
+
+
+# ----- fundus-dev: body, title, day, author -----
+
+@dataclass(frozen=True)
+class GoldenPage:
+    """One fundus-dev page: where it is, its language and Fundus's expected values."""
+
+    page: str
+    url: str
+    language: str
+    html: str
+    title: str
+    authors: list[str]
+    day: str
+    body: str
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """What a system found on a page."""
+
+    text: str = ""
+    title: str | None = None
+    author: str | None = None
+    published: str | None = None
+
+
+@dataclass(frozen=True)
+class Scores:
+    """One page's scores: body F1, and whether title, day and author are right (None: no gold)."""
+
+    body: float
+    title: bool
+    day: bool
+    author: bool | None
+
+
+def fundus_pages(limit: int | None = None) -> list[GoldenPage]:
+    """fundus-dev's cases with their decompressed pages, in file order."""
+    pages = []
+    with (FUNDUS_DEV / "cases.jsonl").open(encoding="utf-8") as lines:
+        for line in lines:
+            case = json.loads(line)
+            html = gzip.decompress((FUNDUS_DEV / case["page"]).read_bytes()).decode("utf-8")
+            pages.append(GoldenPage(case["page"], case["url"], case["language"], html,
+                                    case["title"], case["authors"] or [],
+                                    (case["publishing_date"] or "")[:10], case["body"]))
+    return pages[:limit]
+
+
+def station(page: GoldenPage) -> Extracted:
+    """The station's fields (empty when it rejects the page)."""
+    article = Article(url=page.url, source="fundus-dev", body=page.html)
+    try:
+        extraction.extract(article, min_chars=0)
+    except ExtractionError:
+        return Extracted()
+    return Extracted(article.text, article.title, article.author, article.published)
+
+
+def bare_fields(page: GoldenPage) -> Extracted:
+    """bare_extraction with the page URL and trafilatura's defaults, metadata included."""
+    doc = trafilatura.bare_extraction(page.html, url=page.url, with_metadata=True)
+    if doc is None:
+        return Extracted()
+    return Extracted(doc.text or "", doc.title, doc.author, doc.date)
+
+
+def bag_f1(truth: str, predicted: str) -> float:
+    """F1 of the multisets of lower-cased words."""
+    gold = Counter(LOWER_WORD.findall(truth.lower()))
+    found = Counter(LOWER_WORD.findall(predicted.lower()))
+    common = sum((gold & found).values())
+    if not common:
+        return 1.0 if not gold and not found else 0.0
+    precision, recall = common / sum(found.values()), common / sum(gold.values())
+    return 2 * precision * recall / (precision + recall)
+
+
+def collapse(text: str | None) -> str:
+    """Whitespace collapsed, ends stripped."""
+    return " ".join((text or "").split())
+
+
+def author_hit(golden: list[str], found: str | None) -> bool | None:
+    """Whether any golden author's name is in the extracted author (None without a golden one)."""
+    if not golden:
+        return None
+    found = collapse(found).casefold()
+    return bool(found) and any(collapse(name).casefold() in found for name in golden)
+
+
+def score(page: GoldenPage, got: Extracted) -> Scores:
+    """One page's four scores."""
+    return Scores(bag_f1(page.body, got.text), collapse(got.title) == collapse(page.title),
+                  (got.published or "")[:10] == page.day, author_hit(page.authors, got.author))
+
+
+def shares(scores: Iterable[Scores]) -> tuple[int, float, float, float, float]:
+    """Pages, mean body F1, title share, day share, author hit rate (pages with a golden one)."""
+    scores = list(scores)
+    authors = [s.author for s in scores if s.author is not None]
+    return (len(scores), statistics.fmean(s.body for s in scores),
+            statistics.fmean(s.title for s in scores), statistics.fmean(s.day for s in scores),
+            statistics.fmean(authors) if authors else float("nan"))
+
+
+def fundus_scores(pages: list[GoldenPage]) -> dict[str, list[Scores]]:
+    """Both systems' scores on every page."""
+    systems: dict[str, Callable[[GoldenPage], Extracted]] = {STATION: station, BARE: bare_fields}
+    return {name: [score(page, fn(page)) for page in pages] for name, fn in systems.items()}
+
+
+def fundus_report(limit: int | None, titles: int) -> None:
+    """Print overall and per-language figures of both systems on fundus-dev."""
+    pages = fundus_pages(limit)
+    scores = fundus_scores(pages)
+    headers = ["system", "pages", "body F1", "title exact", "day", "author hit"]
+    print(f"\nfundus-dev: {len(pages)} pages, "
+          f"{len({p.language for p in pages})} languages; trafilatura {trafilatura.__version__}")
+    print(table(headers, [(name, *shares(s)) for name, s in scores.items()]))
+    languages = Counter(p.language for p in pages)
+    rows = []
+    for language, _ in languages.most_common():
+        for name, per_page in scores.items():
+            mine = [s for p, s in zip(pages, per_page, strict=True) if p.language == language]
+            rows.append((language, name, *shares(mine)))
+    print("\nper language\n" + table(["language", *headers], rows))
+    if titles:
+        print_title_misses(pages, titles)
+
+
+def print_title_misses(pages: list[GoldenPage], count: int) -> None:
+    """The first `count` pages whose station title is not the golden one."""
+    rows = []
+    for page in pages:
+        got = station(page).title
+        if collapse(got) != collapse(page.title):
+            rows.append((page.page[6:40], collapse(page.title)[:60], collapse(got)[:80]))
+    print(f"\n{len(rows)} title misses\n" + table(["page", "golden", "station"], rows[:count]))
+
+
+def main() -> None:
+    """Score every system on the same pages and print the tables."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--limit", type=int, default=None, help="first N pages only")
+    parser.add_argument("--worst", type=int, default=0, help="list our N worst Zyte pages")
+    parser.add_argument("--titles", type=int, default=0, help="list N fundus-dev title misses")
+    parser.add_argument("--skip-zyte", action="store_true", help="fundus-dev only")
+    parser.add_argument("--skip-fundus", action="store_true", help="Zyte only")
+    args = parser.parse_args()
+    quiet_logs()
+    if not args.skip_zyte:
+        zyte_report(args.limit, args.worst)
+    if not args.skip_fundus:
+        fundus_report(args.limit, args.titles)
 
 
 if __name__ == "__main__":

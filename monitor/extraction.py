@@ -12,9 +12,11 @@ import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from copy import deepcopy
+from dataclasses import dataclass
 from datetime import date, datetime
 from html import unescape
 from typing import Any
+from urllib.parse import urlsplit
 
 import trafilatura
 import trafilatura.core
@@ -157,10 +159,10 @@ def extract_html_document(article: Article) -> None:
     if not article.text:
         raise ExtractionError("no article text found in HTML")
     meta = page_metadata(tree, article.url)
-    article.title = clean(meta.title)
-    article.author = clean(meta.author)
+    article.title = clean(page_title(tree, article.url) or meta.title)
+    article.author = clean(page_byline(tree, article.url, clean(meta.author)))
     article.canonical_url = meta.url or article.url
-    article.published, article.date_source = html_date(tree, article.canonical_url)
+    article.published, article.date_source = page_date(tree, article.canonical_url)
 
 
 def parse_page(html: str) -> HtmlElement | None:
@@ -509,3 +511,424 @@ def clean(value: str | None) -> str | None:
     """Strip a metadata string; None when empty."""
     value = (value or "").strip()
     return value or None
+
+
+# --- The article's own date (with its time and offset) and its byline, from its own markup ---
+
+# schema.org types of an article: NewsArticle, ReportageNewsArticle, ScholarlyArticle... end so.
+ARTICLE_TYPES = ("BlogPosting", "LiveBlogPosting", "Report", "SocialMediaPosting")
+ISO_DATETIME = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?"
+    r"\s*(Z|[+-]\d{2}:?\d{2})?)?")
+# <meta> properties holding the article's publication time, best first.
+PUBLISHED_META = ("article:published_time", "og:article:published_time",
+                  "article:published:time", "http://ogp.me/ns/article#published_time")
+AUTHOR_META = ("author", "article:author", "dc.creator", "dcterms.creator", "byl",
+               "sailthru.author", "parsely-author", "cxenseparse:author")
+PUBLISHER_META = ("og:site_name", "publisher", "dc.publisher", "application-name")
+# What a publisher's name may add to its own name when it signs as author ("n-tv NACHRICHTEN").
+PUBLISHER_SUFFIXES = ("", "nachrichten", "news", "online", "redaktion", "newsroom", "tv", "de",
+                      "at", "be", "com", "net")
+BYLINE_PREFIX = re.compile(r"^(?:by|von|par|por|di|door|av|af)\s+", re.IGNORECASE)
+# One person written "Last, First" (or "Last, First M."): kept whole, never split on the comma.
+LAST_FIRST = re.compile(r"[^\W\d_][\w'’-]*,\s+[^\W\d_][\w'’-]*(?:\s+[^\W\d_][\w'’-]*\.?)?")
+NAME_KEY = re.compile(r"[\W_]+")
+HOST_PARTS = ("www", "m", "amp", "com", "net", "org", "co", "de", "at", "ch", "uk", "be", "fr")
+
+
+def json_ld_objects(tree: HtmlElement) -> list[dict[str, Any]]:
+    """The page's JSON-LD objects at the top level of each script, `@graph` members included."""
+    objects: list[dict[str, Any]] = []
+    for script in tree.iter("script"):
+        if script.get("type") != "application/ld+json" or not script.text:
+            continue
+        try:
+            data = json.loads(script.text, strict=False)
+        except ValueError:
+            continue
+        for item in data if isinstance(data, list) else [data]:
+            if isinstance(item, dict):
+                graph = item.get("@graph")
+                objects += [item] + [o for o in _as_list(graph) if isinstance(o, dict)]
+    return objects
+
+
+def _as_list(value: Any) -> list[Any]:
+    """`value` as a list (JSON-LD gives one value or a list of them)."""
+    return value if isinstance(value, list) else [] if value is None else [value]
+
+
+def is_article_type(value: Any) -> bool:
+    """Whether a JSON-LD `@type` (one or a list) names an article."""
+    return any(isinstance(kind, str) and (kind.endswith("Article") or kind in ARTICLE_TYPES)
+               for kind in _as_list(value))
+
+
+def main_article(objects: list[dict[str, Any]], url: str | None) -> dict[str, Any] | None:
+    """The page's own article object: the article-typed one marked as the page's main entity
+    (its mainEntityOfPage is this page, or a WebPage names it as mainEntity), else the first.
+
+    Only top-level objects count: images, teasers and related articles sit inside them."""
+    articles = [o for o in objects if is_article_type(o.get("@type"))]
+    articles += [main for o in objects for main in _as_list(o.get("mainEntity"))
+                 if isinstance(main, dict) and is_article_type(main.get("@type"))]
+    if not articles:
+        return None
+    own = [o for o in articles if _same_page(o.get("mainEntityOfPage"), url)]
+    marked = [o for o in articles if o.get("mainEntityOfPage")]
+    return (own or marked or articles)[0]
+
+
+def _same_page(value: Any, url: str | None) -> bool:
+    """Whether a mainEntityOfPage value (URL or {"@id": URL}) points to `url`."""
+    if isinstance(value, dict):
+        value = value.get("@id") or value.get("url")
+    return bool(url) and isinstance(value, str) and _url_key(value) == _url_key(url or "")
+
+
+def _url_key(url: str) -> str:
+    """A URL without scheme, `www.`, query, fragment and trailing slash."""
+    url = re.sub(r"^\w+://(?:www\.)?", "", url.strip())
+    return re.split(r"[?#]", url, maxsplit=1)[0].rstrip("/")
+
+
+def parse_published(value: Any) -> str | None:
+    """An ISO date or datetime as stored: `YYYY-MM-DD`, `YYYY-MM-DDTHH:MM:SS` with the page's
+    offset (`+01:00`, Z as `+00:00`) when it gives one; None when not a plausible date."""
+    if not isinstance(value, str):
+        return None
+    match = ISO_DATETIME.fullmatch(value.strip())
+    if not match:
+        return None
+    year, month, day, hour, minute, second, offset = match.groups()
+    try:
+        day_value = date(int(year), int(month), int(day))
+        if hour is not None:
+            datetime(2000, 1, 1, int(hour), int(minute), int(second or 0))
+    except ValueError:
+        return None
+    if not date(1990, 1, 1) <= day_value <= date.fromordinal(date.today().toordinal() + 1):
+        return None
+    if hour is None:
+        return day_value.isoformat()
+    stamp = f"{day_value.isoformat()}T{hour}:{minute}:{second or '00'}"
+    return stamp + _offset(offset)
+
+
+def _offset(offset: str | None) -> str:
+    """A UTC offset as `+HH:MM` (Z as `+00:00`); empty when the page gives none."""
+    if not offset:
+        return ""
+    if offset == "Z":
+        return "+00:00"
+    return offset if ":" in offset else f"{offset[:3]}:{offset[3:]}"
+
+
+def published_candidates(tree: HtmlElement, objects: list[dict[str, Any]],
+                         url: str | None) -> list[str]:
+    """The page's own publication dates, best first: its main JSON-LD article's
+    datePublished (dateCreated when it has none), article:published_time and its variants,
+    then `<meta itemprop="datePublished">` and a `<meta name="date">`."""
+    values: list[Any] = []
+    article = main_article(objects, url)
+    if article is not None:
+        values.append(article.get("datePublished") or article.get("dateCreated"))
+    metas = {}
+    for element in tree.iter("meta"):
+        key = (element.get("property") or element.get("name") or element.get("itemprop") or "")
+        metas.setdefault(key.lower(), element.get("content"))
+    values += [metas.get(key) for key in PUBLISHED_META]
+    values += [metas.get("datepublished"), metas.get("date")]
+    parsed = [parse_published(value) for value in values]
+    return [value for value in parsed if value]
+
+
+def page_published(tree: HtmlElement, objects: list[dict[str, Any]],
+                   url: str | None) -> str | None:
+    """The article's own publication date from its markup: the first candidate, given the
+    time or offset a later candidate of the same day (and minute) adds to it."""
+    candidates = published_candidates(tree, objects, url)
+    if not candidates:
+        return None
+    best = candidates[0]
+    for other in candidates[1:]:
+        if len(other) > len(best) and other.startswith(best[:16]):
+            best = other
+    return best
+
+
+def page_date(tree: HtmlElement, url: str | None) -> tuple[str | None, str | None]:
+    """The publication date and where it came from: the page's article markup (JSON-LD
+    article, then article:published_time), else htmldate (page metadata, then page text)."""
+    own = page_published(tree, json_ld_objects(tree), url)
+    if own:
+        return own, "html_metadata"
+    return html_date(tree, url)
+
+
+def page_byline(tree: HtmlElement, url: str | None, found: str | None) -> str | None:
+    """The article's byline: the persons named by the first source that names one (its
+    JSON-LD article, its author <meta>, `found` (trafilatura's choice), its page byline),
+    else an organisation its JSON-LD names; never the publisher's own name. Joined by "; "."""
+    objects = json_ld_objects(tree)
+    publishers = publisher_keys(tree, objects, url)
+    people, bodies = json_ld_authors(main_article(objects, url), objects)
+    sources: Iterator[list[str]] = itertools.chain(
+        [people, _split_all(meta_authors(tree)), _split_all([found] if found else [])],
+        (_split_all([name]) for name in [page_author(tree)] if name))
+    for names in itertools.chain(sources, [bodies]):
+        kept = [name for name in dict.fromkeys(names) if not is_publisher(name, publishers)]
+        if kept:
+            return "; ".join(kept)
+    return None
+
+
+def _split_all(bylines: list[str]) -> list[str]:
+    """The names in several bylines, in order (see `split_byline`)."""
+    return [name for byline in bylines for name in split_byline(byline)]
+
+
+def json_ld_authors(article: dict[str, Any] | None,
+                    objects: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
+    """The persons and the organisations a JSON-LD article names as author (`@id` references
+    resolved through the page's other objects)."""
+    people: list[str] = []
+    bodies: list[str] = []
+    by_id = {o["@id"]: o for o in objects if isinstance(o.get("@id"), str)}
+    for author in _as_list((article or {}).get("author")):
+        if isinstance(author, str):
+            people += split_byline(author)
+            continue
+        if not isinstance(author, dict):
+            continue
+        if not author.get("name") and author.get("@id") in by_id:
+            author = by_id[author["@id"]]
+        name = author.get("name")
+        if isinstance(name, str) and name.strip():
+            kinds = _as_list(author.get("@type"))
+            (bodies if "Organization" in kinds or any(
+                str(kind).endswith("Organization") for kind in kinds) else people).append(
+                " ".join(name.split()))
+    return people, bodies
+
+
+def meta_authors(tree: HtmlElement) -> list[str]:
+    """The names in the page's author <meta> elements (not URLs or social handles)."""
+    names = []
+    for element in tree.iter("meta"):
+        key = (element.get("name") or element.get("property") or "").lower()
+        value = (element.get("content") or "").strip()
+        if key in AUTHOR_META and value and not value.startswith(("http", "@", "www.")):
+            names.append(value)
+    return names
+
+
+def split_byline(text: str) -> list[str]:
+    """The names in a byline: one "Last, First" kept whole, else trafilatura's split."""
+    text = BYLINE_PREFIX.sub("", " ".join(text.split()))
+    if LAST_FIRST.fullmatch(text):
+        return [text]
+    names = normalize_authors(None, text) or ""
+    return [name.strip() for name in names.split(";") if name.strip()]
+
+
+def publisher_keys(tree: HtmlElement, objects: list[dict[str, Any]],
+                   url: str | None) -> set[str]:
+    """Folded names of the publisher: og:site_name and publisher <meta>, JSON-LD publisher
+    (and Organization/WebSite) names, and the site's host name."""
+    names = [element.get("content") for element in tree.iter("meta")
+             if (element.get("property") or element.get("name") or "").lower() in PUBLISHER_META]
+    for item in objects:
+        for publisher in _as_list(item.get("publisher")) + [item]:
+            if isinstance(publisher, dict) and (publisher is not item or str(
+                    publisher.get("@type")) in ("Organization", "NewsMediaOrganization",
+                                                "WebSite")):
+                names.append(publisher.get("name"))
+    host = re.sub(r"^\w+://", "", url or "").split("/")[0].lower()
+    labels = [label for label in host.split(".") if label not in HOST_PARTS]
+    names += labels + [".".join(labels)]
+    return {key for key in (name_key(name) for name in names if isinstance(name, str)) if key}
+
+
+def name_key(name: str) -> str:
+    """A name folded for comparison: lower case, letters and digits only."""
+    return NAME_KEY.sub("", name.casefold())
+
+
+def is_publisher(name: str, publishers: set[str]) -> bool:
+    """Whether `name` is the publisher's own ("n-tv NACHRICHTEN" for n-tv.de, "DW")."""
+    key = name_key(name)
+    return bool(key) and any(
+        key == other + suffix or other == key + suffix
+        for other in publishers for suffix in PUBLISHER_SUFFIXES)
+
+
+# ----- titles: the article's headline, without the site's or section's name -----
+
+# Between a headline and a site or section name: spaced dashes, bars, colons, middle dots,
+# guillemets and slashes; bars and the full-width colon also unspaced ("…｜日刊ゲンダイ").
+TITLE_SEPARATOR = re.compile(r"(\s+[|\-–—:·»/]\s+|\s*[|｜：]\s*)")
+# JSON-LD types whose `headline` is the page's own article (NewsArticle, BlogPosting...).
+ARTICLE_TYPE = re.compile(r"Article|Posting|Report")
+# A headline found in <title> covers at least this share of it (not a section name in it).
+HEADLINE_MIN_SHARE = 0.4
+FIRST_H1 = XPath("(//article//h1 | //main//h1)[1]")
+ANY_H1 = XPath("(//h1)[1]")
+QUOTES = re.compile("[\"'“”„‘’‚«»‹›]")
+# Around a headline inside a longer title: bars, spaced dashes, an unspaced hyphen after it.
+SEPARATOR_START = re.compile(r"\s*[|｜ㅣ]|\s+[\-–—·»]\s|-(?=\S)")
+SEPARATOR_END = re.compile(r"(?:[|｜ㅣ]|\s[\-–—·»])\s*$")
+
+
+@dataclass(frozen=True)
+class TitleCandidates:
+    """What a page gives as its headline, and the names of its site (folded, see `fold`)."""
+
+    headline: str | None  # JSON-LD `headline` of the page's article
+    h1: str | None  # the first <h1> inside <article> or <main>, else the page's first
+    og: str | None  # og:title, else twitter:title
+    title: str | None  # <title>
+    sites: frozenset[str]
+
+
+def page_title(tree: HtmlElement, url: str | None) -> str | None:
+    """The article's headline: the page's own article markup, without site or section names."""
+    return choose_title(title_candidates(tree, url))
+
+
+def title_candidates(tree: HtmlElement, url: str | None) -> TitleCandidates:
+    """The headline candidates of a parsed page and its site names."""
+    meta = head_meta(tree)
+    objects = list(ld_json_nodes(tree))
+    articles = [item for item in objects if ARTICLE_TYPE.search(str(item.get("@type", "")))]
+    title = tree.find(".//title")
+    return TitleCandidates(
+        headline=first_text(item.get("headline") for item in articles),
+        h1=first_text(element.text_content() for element in FIRST_H1(tree) or ANY_H1(tree)),
+        og=first_text([meta.get("og:title"), meta.get("twitter:title")]),
+        title=first_text([title.text_content() if title is not None else None]),
+        sites=site_names(meta, objects, url),
+    )
+
+
+def choose_title(found: TitleCandidates) -> str | None:
+    """og:title, else the JSON-LD headline, <title> or <h1>, without site and section names;
+    the article's own headline where og:title is only the <title> the article markup disowns."""
+    headline, h1 = (strip_site(text, found.sites) if text else None
+                    for text in (found.headline, found.h1))
+    marks = [headline] if headline else [h1] if h1 else []  # the article's own headline
+    social, core = (within(strip_site(text, found.sites), marks) if text else None
+                    for text in (found.og, found.title))
+    if (headline and h1 and social and core and agree(headline, h1) and agree(social, core)
+            and not agree(social, headline)):
+        return headline
+    best = social or headline or core or h1
+    return headline if best and headline and unquoted(best) == unquoted(headline) else best
+
+
+def agree(first: str, second: str) -> bool:
+    """Whether two titles have the same words (case, quotes and punctuation aside)."""
+    return fold(first) == fold(second)
+
+
+def unquoted(text: str) -> str:
+    """`text` without quotation marks and apostrophes, whitespace collapsed."""
+    return " ".join(QUOTES.sub("", text).split())
+
+
+def within(text: str, marks: list[str]) -> str:
+    """The first of `marks` that `text` holds whole, with only a separated kicker, section or
+    site name around it ("Sport | Headline", "Headline - National"); else `text`."""
+    for mark in marks:
+        if len(fold(mark)) < HEADLINE_MIN_SHARE * len(fold(text)):
+            continue
+        if text.startswith(mark) and SEPARATOR_START.match(text, len(mark)):
+            return mark
+        if text.endswith(mark) and SEPARATOR_END.search(text, 0, len(text) - len(mark)):
+            return mark
+    return text
+
+
+def head_meta(tree: HtmlElement) -> dict[str, str]:
+    """The first content of each <meta> property or name (og:title, og:site_name...)."""
+    values: dict[str, str] = {}
+    for element in tree.iter("meta"):
+        key, content = element.get("property") or element.get("name"), element.get("content")
+        if key and content and key not in values:
+            values[key] = content
+    return values
+
+
+def ld_json_nodes(tree: HtmlElement) -> Iterator[dict[str, Any]]:
+    """Every JSON object, nested ones included, of the page's JSON-LD scripts."""
+    for script in tree.iter("script"):
+        if script.get("type") != "application/ld+json" or not script.text:
+            continue
+        try:
+            yield from json_objects(json.loads(script.text, strict=False))
+        except json.JSONDecodeError as exc:
+            logger.debug("JSON-LD not read: %s", exc)
+
+
+def json_objects(value: Any) -> Iterator[dict[str, Any]]:
+    """`value` and the objects nested in it, depth first."""
+    if isinstance(value, dict):
+        yield value
+        for inner in value.values():
+            yield from json_objects(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            yield from json_objects(inner)
+
+
+def first_text(values: Any) -> str | None:
+    """The first non-empty string among `values`, entities decoded, whitespace collapsed."""
+    for value in values:
+        if isinstance(value, str) and value.strip():
+            return " ".join(unescape(value).split())
+    return None
+
+
+def site_names(meta: dict[str, str], objects: list[dict[str, Any]], url: str | None
+               ) -> frozenset[str]:
+    """The site's names, folded: og:site_name, application-name, JSON-LD publisher and
+    WebSite names, the host name with and without its suffix."""
+    names = [meta.get("og:site_name"), meta.get("application-name")]
+    for item in objects:
+        publisher = item.get("publisher")
+        if isinstance(publisher, dict):
+            names.append(publisher.get("name"))
+        if item.get("@type") == "WebSite":
+            names.append(item.get("name"))
+    host = re.sub(r"^www\d?\.", "", urlsplit(url or "").hostname or "")
+    names += [host, host.rsplit(".", 1)[0]]
+    return frozenset(fold(name) for name in names if isinstance(name, str) and fold(name))
+
+
+def fold(text: str) -> str:
+    """Case-folded word characters only: "Börsen-Zeitung" and "börsen zeitung" agree."""
+    return "".join(WORD.findall(unescape(text).casefold()))
+
+
+def strip_site(text: str, sites: frozenset[str]) -> str:
+    """`text` without its leading and trailing separated parts that name the site or a date."""
+    parts = TITLE_SEPARATOR.split(text)  # even items: the parts, odd items: separators
+    while (shorter := without_site_part(parts, sites)) is not None:
+        parts = shorter
+    return "".join(parts).strip()
+
+
+def without_site_part(parts: list[str], sites: frozenset[str]) -> list[str] | None:
+    """`parts` without their shortest leading or trailing run naming the site (None: none)."""
+    for size in range(1, len(parts) - 1, 2):
+        if is_site_part(parts[:size], sites):
+            return parts[size + 1:]
+        if is_site_part(parts[-size:], sites):
+            return parts[:-size - 1]
+    return None
+
+
+def is_site_part(parts: list[str], sites: frozenset[str]) -> bool:
+    """Whether these parts of a title (with their separators) are a site name or a date."""
+    folded = fold("".join(parts))
+    return folded in sites or folded.isdigit()

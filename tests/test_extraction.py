@@ -108,7 +108,9 @@ def test_html_metadata() -> None:
     assert article.title == "Police locate 11 missing children"
     assert article.author == "Jane Reporter"
     assert article.canonical_url == "https://news.example.org/2024/03/police-locate-children"
-    assert (article.published, article.date_source) == ("2024-03-05", "html_metadata")
+    # article:published_time 2024-03-05T10:00:00Z: the time and its offset are kept
+    assert (article.published, article.date_source) == ("2024-03-05T10:00:00+00:00",
+                                                        "html_metadata")
 
 
 def test_html_body_paragraphs() -> None:
