@@ -675,12 +675,19 @@ def page_byline(tree: HtmlElement, url: str | None, found: str | None) -> str | 
     people, bodies = json_ld_authors(main_article(objects, url), objects)
     sources: Iterator[list[str]] = itertools.chain(
         [people, _split_all(meta_authors(tree)), _split_all([found] if found else [])],
-        (_split_all([name]) for name in [page_author(tree)] if name))
+        _page_byline_names(tree))  # read only when the sources before it name no one
     for names in itertools.chain(sources, [bodies]):
         kept = [name for name in dict.fromkeys(names) if not is_publisher(name, publishers)]
         if kept:
             return "; ".join(kept)
     return None
+
+
+def _page_byline_names(tree: HtmlElement) -> Iterator[list[str]]:
+    """The names of the page's own byline (trafilatura's author search), when asked for."""
+    name = page_author(tree)
+    if name:
+        yield _split_all([name])
 
 
 def _split_all(bylines: list[str]) -> list[str]:
