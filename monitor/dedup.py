@@ -6,11 +6,11 @@ Stages, cheapest first; the first that matches decides:
 2. ``exact``: the same normalised text (hash).
 3. ``near_copy``: a same-language copy, by MinHash over word shingles; LSH band buckets live in
    SQLite so every article is compared with the whole history without loading it.
-4. ``story``: the same story rewritten or translated, by language-neutral anchors (numbers,
-   dates, names, quoted titles) weighted by their rarity in the store, found through an
-   inverted index within a window of publication dates; contradictions count against. Two
-   reports in the same language may also join on the cosine of their TF-IDF word vectors
-   (document frequencies kept in SQLite), when nothing contradicts.
+4. ``story``: the same story rewritten or translated. Candidates share the new article's rare
+   language-neutral anchors (numbers, dates, names, quoted titles), found through an inverted
+   index within a window of publication dates; each is judged by the learned same-story model
+   (`monitor.story_model`: anchors, word cosine, headline counts of children, years, dates),
+   and a headline count that contradicts the candidate's, or its cluster's, vetoes the join.
 
 `monitor.similarity` gives the continuous same-story score (the saturated word cosine in one
 language or across two, anchors where they say more), also below the join threshold: the score

@@ -457,15 +457,7 @@ def analysed_text(text: str, title: str | None) -> str:
 
 def child_totals(text: str, title: str | None, profile: Profile) -> ChildTotals:
     """The counts of recovered, located, rescued or found children in title and text."""
-    full = analysed_text(text, title)
-    return _child_totals(full, profile.code) if profile is load_profile(profile.code) \
-        else _totals(recovery_counts(full, profile))
-
-
-@functools.lru_cache(maxsize=RECENT_TEXTS)
-def _child_totals(full: str, code: str) -> ChildTotals:
-    """`child_totals` through a loaded profile (the classification read the same counts)."""
-    return _totals(_recovery_counts(full, code))
+    return _totals(recovery_counts(analysed_text(text, title), profile))
 
 
 def _totals(counts: list[ChildCount]) -> ChildTotals:
@@ -477,14 +469,22 @@ def _totals(counts: list[ChildCount]) -> ChildTotals:
 
 
 def recovery_counts(full: str, profile: Profile) -> list[ChildCount]:
-    """The counts of two or more children with a recovery word in their clause."""
-    return [c for c in child_counts(full, profile) if c.kinds and c.value >= 2]
+    """The counts of two or more children with a recovery word in their clause; remembered
+    for a loaded profile, as the classification and the dedup station read the same ones."""
+    if profile is load_profile(profile.code):
+        return _recovery_counts(full, profile.code)
+    return _count_recoveries(full, profile)
 
 
 @functools.lru_cache(maxsize=RECENT_TEXTS)
 def _recovery_counts(full: str, code: str) -> list[ChildCount]:
-    """`recovery_counts` through a loaded profile, remembered for the dedup station."""
-    return recovery_counts(full, load_profile(code))
+    """`recovery_counts` through a loaded profile."""
+    return _count_recoveries(full, load_profile(code))
+
+
+def _count_recoveries(full: str, profile: Profile) -> list[ChildCount]:
+    """The counts themselves."""
+    return [c for c in child_counts(full, profile) if c.kinds and c.value >= 2]
 
 
 # ----- classification -----
@@ -509,8 +509,7 @@ def _classify(text: str, title: str | None, profile: Profile) -> Relevance:
     full = analysed_text(text, title)
     vocab = vocabulary(profile)
     folded = fold_cached(full)
-    counts = (_recovery_counts(full, profile.code) if profile is load_profile(profile.code)
-              else recovery_counts(full, profile))
+    counts = recovery_counts(full, profile)
     counts = counts + victim_counts(full, folded, profile)
     operation = vocab.find("operation", folded)
     lead = bool(operation) and vocab.has("operation", folded[:LEAD_CHARS])  # weighs only then

@@ -13,7 +13,7 @@ import functools
 import json
 import logging
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -42,10 +42,10 @@ class PairFeatures:
 
     def vector(self) -> list[float]:
         """The feature values in the model's order."""
-        return list(asdict(self).values())
+        return [getattr(self, name) for name in FEATURES]
 
 
-FEATURES = list(PairFeatures.__dataclass_fields__)
+FEATURES = [f.name for f in fields(PairFeatures)]
 
 
 def pair_features(shared_weight: float, totals: tuple[float, float], cosine: float,
@@ -99,8 +99,8 @@ def probability(features: PairFeatures, weights: dict[str, float] | None = None)
     if features.heads_conflict:
         return 0.0
     weights = weights or model()["weights"]
-    z = weights.get("bias", 0.0) + sum(weights[name] * value
-                                       for name, value in asdict(features).items())
+    values = zip(FEATURES, features.vector(), strict=True)
+    z = weights.get("bias", 0.0) + sum(weights[name] * value for name, value in values)
     return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
 
