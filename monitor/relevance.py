@@ -22,7 +22,7 @@ import functools
 import logging
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from monitor.extraction import ABBREVIATION_END
@@ -66,6 +66,7 @@ GAP_WORD = re.compile(rf"[\s/\-\"“”«»‘’()]*([^\W\d_](?:[\w'’]|{MARKS
 # a "word" of text written without spaces: one character
 GAP_CHARACTER = re.compile(r"[\s/\-\"“”«»‘’()]*([^\W\d_])")
 YEAR = re.compile(r"(?:19|20)\d\d")
+DATED = re.compile(r"\b(?:19|20)\d\d\b")
 
 
 @dataclass(frozen=True)
@@ -414,24 +415,40 @@ def in_proper_name(text: str, start: int, end: int) -> bool:
 
 
 def victim_counts(full: str, folded_text: str, profile: Profile) -> list[ChildCount]:
-    """Counts of victims or people rescued in a sentence that says some were children ("the
-    rescue of 20 people ... working in the sex trade as a minor"): weak counts, of kind
-    `victims`, as the count is not of children alone."""
+    """Counts of victims or people rescued in a sentence that, or whose neighbour, says some
+    were children ("the rescue of 20 people ... working in the sex trade as a minor"): weak
+    counts, of kind `victims`, as the count is not of children alone."""
     vocab = vocabulary(profile)
     if not (vocab.may_occur("victims", folded_text) and vocab.has("victims", folded_text)
             and vocab.has_child_start(folded_text)):
         return []
     found = []
-    for start, end in sentence_spans(full):
+    spans = sentence_spans(full)
+    for index, (start, end) in enumerate(spans):
         folded, sentence = folded_text[start:end], full[start:end]
-        if not (vocab.has_child_start(folded) and vocab.has("victims", folded)
-                and _kinds(sentence, folded, vocab) - WEAK_KINDS):
+        if not (vocab.has("victims", folded) and _kinds(sentence, folded, vocab) - WEAK_KINDS
+                and _says_children(folded_text, spans, index, vocab)):
             continue
         found += [ChildCount(m.value, start + m.start, start + m.end, sentence[m.start:m.end],
                              sentence, frozenset({"victims"}), False)
                   for m in find_numbers(sentence, profile) if _countable(m) and m.value >= 2
                   and vocab.match_at("victims", folded, _skip_glue(folded, m.end))]
     return found
+
+
+def _named(count: ChildCount) -> bool:
+    """Whether the count's child word is capitalised mid-sentence, as in a name ("30 surgeons
+    at Boston Children's Hospital")."""
+    word = count.phrase.split()[-1]
+    return word[:1].isupper() and not is_title_case(count.sentence)
+
+
+def _says_children(folded_text: str, spans: list[tuple[int, int]], index: int,
+                   vocab: Vocabulary) -> bool:
+    """Whether the sentence at `index`, or one beside it, names children ("150 people were
+    located. They are adults, children and teenagers")."""
+    near = spans[max(0, index - 1): index + 2]
+    return any(vocab.has_child_start(folded_text[s:e]) for s, e in near)
 
 
 @dataclass(frozen=True)
@@ -469,22 +486,43 @@ def _totals(counts: list[ChildCount]) -> ChildTotals:
 
 
 def recovery_counts(full: str, profile: Profile) -> list[ChildCount]:
-    """The counts of two or more children with a recovery word in their clause; remembered
-    for a loaded profile, as the classification and the dedup station read the same ones."""
+    """The counts of two or more children with a recovery word in their clause."""
+    return [c for c in counts_of_children(full, profile) if c.kinds and c.value >= 2]
+
+
+def counts_of_children(full: str, profile: Profile) -> list[ChildCount]:
+    """`child_counts` of `full`, remembered for a loaded profile, as the classification and
+    the dedup station read the same ones."""
     if profile is load_profile(profile.code):
-        return _recovery_counts(full, profile.code)
-    return _count_recoveries(full, profile)
+        return _counts_of_children(full, profile.code)
+    return child_counts(full, profile)
 
 
 @functools.lru_cache(maxsize=RECENT_TEXTS)
-def _recovery_counts(full: str, code: str) -> list[ChildCount]:
-    """`recovery_counts` through a loaded profile."""
-    return _count_recoveries(full, load_profile(code))
+def _counts_of_children(full: str, code: str) -> list[ChildCount]:
+    """`counts_of_children` through a loaded profile."""
+    return child_counts(full, load_profile(code))
 
 
-def _count_recoveries(full: str, profile: Profile) -> list[ChildCount]:
-    """The counts themselves."""
-    return [c for c in child_counts(full, profile) if c.kinds and c.value >= 2]
+def counts_told_after(full: str, folded_text: str, profile: Profile) -> list[ChildCount]:
+    """Counts of three or more children whose sentence names no recovery but whose next
+    sentence does ("123 children had vanished. Police found them all on one day"): weak
+    counts, of kind `victims`, as the next sentence may speak of others."""
+    vocab = vocabulary(profile)
+    bare = [c for c in counts_of_children(full, profile)
+            if not c.kinds and c.value > SMALL_COUNT and not _named(c)
+            and not DATED.search(c.sentence)]  # "300 missing children in 2023": a statistic
+    if not bare:
+        return []
+    spans = sentence_spans(full)
+    found = []
+    for count in bare:
+        index = next(i for i, (start, end) in enumerate(spans) if start <= count.start < end)
+        if index + 1 < len(spans):
+            start, end = spans[index + 1]
+            if _kinds(full[start:end], folded_text[start:end], vocab) - WEAK_KINDS:
+                found.append(replace(count, kinds=frozenset({"victims"})))
+    return found
 
 
 # ----- classification -----
@@ -510,12 +548,13 @@ def _classify(text: str, title: str | None, profile: Profile) -> Relevance:
     vocab = vocabulary(profile)
     folded = fold_cached(full)
     counts = recovery_counts(full, profile)
-    counts = counts + victim_counts(full, folded, profile)
+    counts += victim_counts(full, folded, profile) + counts_told_after(full, folded, profile)
     operation = vocab.find("operation", folded)
     lead = bool(operation) and vocab.has("operation", folded[:LEAD_CHARS])  # weighs only then
     beat = vocab.find("missing", folded)
     lookalikes = vocab.find("lookalike", folded)
-    score = _score(counts, bool(operation), lead, bool(beat), lookalikes)
+    later = len(lookalikes) - len(vocab.find("lookalike", folded[:LEAD_CHARS]))
+    score = _score(counts, bool(operation), lead, bool(beat), len(lookalikes) - later / 2)
     terms = ([f"count:{c.phrase} ({'/'.join(sorted(c.kinds))})" for c in counts[:3]]
              + [f"operation:{t}" for t in operation[:3]] + [f"missing:{t}" for t in beat[:3]]
              + [f"lookalike:{t}" for t in lookalikes])
@@ -527,7 +566,7 @@ def _classify(text: str, title: str | None, profile: Profile) -> Relevance:
 
 
 def _score(counts: list[ChildCount], operation: bool, lead: bool, beat: bool,
-           lookalikes: list[str]) -> float:
+           lookalikes: float) -> float:
     """A 0..1 score: counts of recovered children and operation words up, look-alikes down."""
     values = {c.value for c in counts if c.kinds - WEAK_KINDS}
     count_weight = WEIGHTS["count"] if max(values, default=0) > SMALL_COUNT \
@@ -535,5 +574,5 @@ def _score(counts: list[ChildCount], operation: bool, lead: bool, beat: bool,
     score = (count_weight * bool(counts)
              + WEIGHTS["second_count"] * (len({c.value for c in counts}) > 1)
              + WEIGHTS["operation"] * operation + WEIGHTS["lead"] * (operation and lead)
-             + WEIGHTS["beat"] * beat + WEIGHTS["lookalike"] * len(lookalikes))
+             + WEIGHTS["beat"] * beat + WEIGHTS["lookalike"] * lookalikes)
     return round(min(1.0, max(0.0, score)), 3)
