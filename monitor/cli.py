@@ -381,3 +381,45 @@ def repair(ctx: click.Context) -> None:
     fixed = ", ".join(f"{n} {name}" for name, n in wrong.items() if n) or "nothing"
     echo(f"Repaired {db}: dedup statistics recomputed from the index (wrong before: {fixed}); "
          f"{dead} unfinished run(s) marked as killed.")
+
+
+# ----- alerts: digest -----
+
+
+@cli.command()
+@click.option("--since", "since", default="last-run", show_default=True,
+              help="last-run (after the previous `--since last-run` digest; everything the "
+                   "first time) or a date YYYY-MM-DD (stories found on or after it).")
+@click.option("--format", "fmt", type=click.Choice(["text", "html", "json"]), default="text",
+              show_default=True, help="Output format.")
+@click.option("--base-url", default="", help="Where Datasette serves the store, to make the "
+              "cluster page links absolute (e.g. http://127.0.0.1:8001).")
+@click.option("--skip-empty", is_flag=True,
+              help="Print nothing when there is nothing new (so cron sends no mail).")
+@click.option("--dry-run", is_flag=True,
+              help="With last-run: list, but do not remember this digest.")
+@click.pass_context
+def digest(ctx: click.Context, since: str, fmt: str, base_url: str, skip_empty: bool,
+           dry_run: bool) -> None:
+    """List the operation stories found since the last digest (or a date): counts of
+    children, languages, agencies, places, reports and cluster page, for a cron mail.
+
+    Example: monitor digest --format html --base-url http://127.0.0.1:8001
+    """
+    from monitor import digest as alerts
+
+    try:
+        since = alerts.parse_since(since)
+    except alerts.DigestError as exc:
+        raise click.BadParameter(str(exc), param_hint="--since") from exc
+    remember = since == alerts.LAST_RUN and not dry_run
+    store = open_store(ctx.obj["db"], read_only=not remember)
+    try:
+        through = store.max_article_id()
+        result = alerts.collect(store, since, through, base_url)
+        if remember:
+            store.record_digest(result.since, through, len(result.stories), fmt)
+    finally:
+        store.close()
+    if result.stories or not skip_empty:
+        echo(alerts.render(result, fmt))
