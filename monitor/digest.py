@@ -63,7 +63,9 @@ class StoryAlert:
 
     @property
     def headline(self) -> str:
-        """The operation's name and the story's title, as far as known."""
+        """The story's title, after the operation's name unless the title names it."""
+        if self.name and self.title and self.name.casefold() in self.title.casefold():
+            return self.title
         parts = [p for p in (self.name, self.title) if p]
         return ": ".join(parts) if parts else f"Story {self.cluster_id}"
 
