@@ -468,7 +468,7 @@ def sources_add(ctx: click.Context, url: str, name: str | None, language: str | 
         if not language:
             raise click.UsageError(f"cannot tell the language of {url}; give --language")
         entry = discovery.make_entry(chosen, name or discovery.default_name(url),
-                                     language.lower())
+                                     language.lower(), found.url)
         block = discovery.append_entry(path, entry,
                                        discovery.added_comments(url, found, chosen))
     except (discovery.DiscoveryError, SourceError) as exc:

@@ -304,11 +304,13 @@ def default_name(url: str) -> str:
     return host.removeprefix("www.")
 
 
-def make_entry(found: Check, name: str, language: str) -> dict[str, Any]:
-    """The sources.yml entry for a checked feed or sitemap."""
-    host = (urlsplit(found.url).hostname or "").lower()
+def make_entry(found: Check, name: str, language: str, site_url: str) -> dict[str, Any]:
+    """The sources.yml entry for a checked feed or sitemap; its allowed domains are the
+    feed's host and the site's (a feed served elsewhere links back to the site)."""
+    hosts = [(urlsplit(u).hostname or "").lower().removeprefix("www.")
+             for u in (found.url, site_url)]
     return {"name": name, "kind": found.kind, "url": found.url, "language": language,
-            "allowed_domains": [host.removeprefix("www.")]}
+            "allowed_domains": [h for h in dict.fromkeys(hosts) if h]}
 
 
 def refuse_duplicate(path: Path, entry: dict[str, Any]) -> None:

@@ -59,6 +59,12 @@ def gazette() -> Iterator[FixtureSite]:
         site.pages.update(build_site(site.base, "http://localhost:1/elsewhere"))
         site.pages["/"] = ("text/html; charset=utf-8", HOME.encode())
         site.pages["/about/"] = ("text/html; charset=utf-8", ABOUT.encode())
+        # The same server under another host name stands for a feed hosted elsewhere.
+        elsewhere = site.base.replace("127.0.0.1", "localhost")
+        site.pages["/partner/"] = ("text/html", HOME.replace(
+            "href='/feeds/rss.xml'", f"href='{elsewhere}/feeds/rss.xml'").replace(
+            "<link rel='alternate' type='application/atom+xml' href='/feeds/atom.xml'>",
+            "").encode())
         yield site
 
 
@@ -101,6 +107,15 @@ def test_add_finds_the_feed_of_a_home_page(gazette: FixtureSite, sources_file: P
     assert added_lines[2:4] == [f"  # also found: feed {gazette.url('/feeds/atom.xml')}",
                                 f"  # also found: sitemap {gazette.url('/sitemaps/news.xml')}"]
     assert "name: gazette" in result.output
+
+
+def test_add_allows_the_site_of_a_feed_hosted_elsewhere(gazette: FixtureSite,
+                                                          sources_file: Path) -> None:
+    result = sources(sources_file, "add", gazette.url("/partner/"), "--name", "partner")
+    assert result.exit_code == 0, result.output
+    added = load_sources(sources_file)[-1]
+    assert added.url == gazette.url("/feeds/rss.xml").replace("127.0.0.1", "localhost")
+    assert added.allowed_domains == ("localhost", "127.0.0.1")
 
 
 def test_add_reads_robots_sitemaps_when_a_page_has_no_feed(gazette: FixtureSite,
