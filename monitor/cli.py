@@ -381,3 +381,139 @@ def repair(ctx: click.Context) -> None:
     fixed = ", ".join(f"{n} {name}" for name, n in wrong.items() if n) or "nothing"
     echo(f"Repaired {db}: dedup statistics recomputed from the index (wrong before: {fixed}); "
          f"{dead} unfinished run(s) marked as killed.")
+
+
+# ----- alerts: digest -----
+
+
+@cli.command()
+@click.option("--since", "since", default="last-run", show_default=True,
+              help="last-run (after the previous `--since last-run` digest; everything the "
+                   "first time) or a date YYYY-MM-DD (stories found on or after it).")
+@click.option("--format", "fmt", type=click.Choice(["text", "html", "json"]), default="text",
+              show_default=True, help="Output format.")
+@click.option("--base-url", default="", help="Where Datasette serves the store, to make the "
+              "cluster page links absolute (e.g. http://127.0.0.1:8001).")
+@click.option("--skip-empty", is_flag=True,
+              help="Print nothing when there is nothing new (so cron sends no mail).")
+@click.option("--dry-run", is_flag=True,
+              help="With last-run: list, but do not remember this digest.")
+@click.pass_context
+def digest(ctx: click.Context, since: str, fmt: str, base_url: str, skip_empty: bool,
+           dry_run: bool) -> None:
+    """List the operation stories found since the last digest (or a date): counts of
+    children, languages, agencies, places, reports and cluster page, for a cron mail.
+
+    Example: monitor digest --format html --base-url http://127.0.0.1:8001
+    """
+    from monitor import digest as alerts
+
+    try:
+        since = alerts.parse_since(since)
+    except alerts.DigestError as exc:
+        raise click.BadParameter(str(exc), param_hint="--since") from exc
+    remember = since == alerts.LAST_RUN and not dry_run
+    store = open_store(ctx.obj["db"], read_only=not remember)
+    try:
+        through = store.max_article_id()
+        result = alerts.collect(store, since, through, base_url)
+        if remember:
+            store.record_digest(result.since, through, len(result.stories), fmt)
+    finally:
+        store.close()
+    if result.stories or not skip_empty:
+        echo(alerts.render(result, fmt))
+
+
+# ----- sources by URL -----
+
+
+@cli.group()
+@click.option("--sources", "sources_path", default=settings.MONITOR_SOURCES, show_default=True,
+              help="The sources file (MONITOR_SOURCES).")
+@click.pass_context
+def sources(ctx: click.Context, sources_path: str) -> None:
+    """Add a source by its site's URL; check that the sources still answer.
+
+    Example: monitor sources add https://www.ktsm.com/ --name ktsm
+    """
+    ctx.obj["sources"] = Path(sources_path)
+
+
+@sources.command("add")
+@click.argument("url")
+@click.option("--name", help="The source's name (default: the site's host, without www.).")
+@click.option("--language", help="ISO 639-1 hint (default: the feed's or the page's language).")
+@click.option("--kind", type=click.Choice(["feed", "sitemap"]),
+              help="Take a sitemap even where a feed exists, or the reverse.")
+@click.pass_context
+def sources_add(ctx: click.Context, url: str, name: str | None, language: str | None,
+                kind: str | None) -> None:
+    """Find the feeds and sitemaps of the site at URL (its page's feed links, its robots.txt
+    Sitemap: lines, the usual sitemap locations), check them, and append the best one to
+    the sources file.
+
+    Example: monitor sources add https://www.ktsm.com/ --name ktsm --language en
+    """
+    from monitor import discovery
+    from monitor.sources import SourceError
+
+    path = ctx.obj["sources"]
+    try:
+        found = discovery.discover(url)
+        chosen = found.best(kind)
+        if chosen is None:
+            raise discovery.DiscoveryError(no_source_found(url, found, kind))
+        language = language or chosen.language or found.language
+        if not language:
+            raise click.UsageError(f"cannot tell the language of {url}; give --language")
+        entry = discovery.make_entry(chosen, name or discovery.default_name(url),
+                                     language.lower(), found.url)
+        block = discovery.append_entry(path, entry,
+                                       discovery.added_comments(url, found, chosen))
+    except (discovery.DiscoveryError, SourceError) as exc:
+        raise click.ClickException(printable(str(exc))) from exc
+    echo(f"Added to {path} ({describe_check(chosen)}):\n{block.rstrip()}")
+
+
+def no_source_found(url: str, found: Any, kind: str | None) -> str:
+    """Why `sources add` found nothing usable, with what it tried."""
+    tried = "; ".join(f"{c.kind} {c.url}: {c.problem}" for c in found.candidates) or "nothing"
+    wanted = kind or "feed or sitemap"
+    return f"no working {wanted} found for {url} (tried: {tried})"
+
+
+def describe_check(check: Any, kind: bool = True) -> str:
+    """'feed rss, 25 items, newest 2025-03-01' (without the kind when it is shown apart)."""
+    newest = f", newest {check.newest}" if check.newest else ""
+    what = " ".join(filter(None, (check.kind if kind else "", check.detail)))
+    return f"{what}, {check.items} items{newest}"
+
+
+@sources.command("check")
+@click.argument("names", nargs=-1)
+@click.pass_context
+def sources_check(ctx: click.Context, names: tuple[str, ...]) -> None:
+    """Fetch each source (or the NAMES given) once and report its status, items and newest
+    date, one line a source; exits 1 when any failed.
+
+    Example: monitor sources check doj-press-releases ktsm-el-paso
+    """
+    from monitor import discovery
+    from monitor.sources import SourceError, load_sources, select_sources
+
+    path = ctx.obj["sources"]
+    try:
+        chosen = select_sources(load_sources(path), ",".join(names), str(path))
+    except SourceError as exc:
+        raise click.ClickException(printable(str(exc))) from exc
+    checks = discovery.check_sources(chosen)
+    width = max(len(s.name) for s in chosen)
+    for source, check in zip(chosen, checks, strict=True):
+        status = check.status if check.status is not None else "-"
+        verdict = (f"ok      {describe_check(check, kind=False)}" if check.ok
+                   else f"FAILED  {check.problem}")
+        echo(f"{source.name:<{width}}  {source.kind:<8}  {status!s:>3}  {verdict}  {source.url}")
+    failed = sum(not c.ok for c in checks)
+    if failed:
+        raise click.ClickException(f"{failed} of {len(checks)} source(s) failed")

@@ -197,8 +197,8 @@ class SourceSpider(scrapy.Spider):
         if unknown:
             raise ValueError(f"{cls.name}: unknown argument(s): {', '.join(sorted(unknown))}")
         fields = {k: v for k, v in spargs.items() if k in cls.source_args}
-        if url:
-            return [command_line_source(cls.kind, url, **fields)]
+        if url:  # -a source=NAME names an ad-hoc source (default: the URL's host)
+            return [command_line_source(cls.kind, url, name=source, **fields)]
         if fields:
             raise ValueError(f"{cls.name}: -a {', -a '.join(sorted(fields))} need -a url=...")
         path = settings.get("MONITOR_SOURCES")

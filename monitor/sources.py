@@ -72,17 +72,26 @@ def load_sources(path: str | Path, kind: str | None = None) -> list[Source]:
     path = Path(path)
     if not path.is_file():
         raise SourceError(f"{path}: sources file not found (setting MONITOR_SOURCES)")
-    entries = _read_entries(path)
-    sources = [parse_entry(entry, str(path), index) for index, entry in enumerate(entries, 1)]
-    _check_unique_names(sources, str(path))
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise SourceError(f"{path}: not valid YAML: {exc}") from exc
+    return parse_sources(text, str(path), kind)
+
+
+def parse_sources(text: str, origin: str, kind: str | None = None) -> list[Source]:
+    """The entries of a sources file's text (only those of `kind` if given), validated."""
+    entries = _read_entries(text, origin)
+    sources = [parse_entry(entry, origin, index) for index, entry in enumerate(entries, 1)]
+    _check_unique_names(sources, origin)
     return [s for s in sources if kind is None or s.kind == kind]
 
 
-def _read_entries(path: Path) -> list[Any]:
-    """The list of entries under the file's top-level `sources:` key."""
+def _read_entries(text: str, path: str) -> list[Any]:
+    """The list of entries under the text's top-level `sources:` key."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
         raise SourceError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(data, dict) or "sources" not in data:
         raise SourceError(f"{path}: expected a top-level 'sources:' list of entries")

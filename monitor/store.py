@@ -356,6 +356,14 @@ def m019_crawl_memory(db: sqlite_utils.Database) -> None:
     db["url_checks"].create_index(["url_key", "checked_at"], if_not_exists=True)
 
 
+@migrations()
+def m020_digests(db: sqlite_utils.Database) -> None:
+    """Alerts: `digests` remembers each `monitor digest --since last-run`, so the next one lists
+    only the operation stories found after it (the highest article id it had seen)."""
+    db["digests"].create({"id": int, "at": str, "since": str, "through_article_id": int,
+                          "stories": int, "format": str}, pk="id", if_not_exists=True)
+
+
 def fold_page(db: sqlite_utils.Database, ids: list[int]) -> set[int]:
     """Fold the rows `ids` of one page into the earliest; return the clusters touched.
 
@@ -1092,6 +1100,60 @@ class Store:
             "article_id": article_id, "before": json.dumps(before, ensure_ascii=False),
             "after": json.dumps(after, ensure_ascii=False),
         }).last_pk
+
+
+    # ----- digests (alerts) -----
+
+    def last_digest(self) -> dict[str, Any] | None:
+        """The newest `digests` row, or None before the first digest."""
+        rows = self._rows("select * from digests order by id desc limit 1", [])
+        return rows[0] if rows else None
+
+    def max_article_id(self) -> int:
+        """The highest article id stored (0 in an empty store)."""
+        return self.db.execute("select coalesce(max(id), 0) from articles").fetchone()[0]
+
+    def new_operation_stories(self, after_article_id: int, through_article_id: int,
+                              found_since: str | None = None) -> list[dict[str, Any]]:
+        """Rows of `operations` whose first operation report has an id in
+        (`after_article_id`, `through_article_id`] and was fetched on or after `found_since`,
+        newest find first; each with `found_at`, when that report was fetched."""
+        return self._rows(
+            "with firsts as (select cluster_id, min(id) as first_id, min(fetched_at) as found_at"
+            " from articles where relevant = 1 and cluster_id is not null group by cluster_id)"
+            " select o.*, f.found_at from operations o join firsts f using (cluster_id)"
+            " where f.first_id > ? and f.first_id <= ? and f.found_at >= ?"
+            " order by f.found_at desc, o.cluster_id desc",
+            [after_article_id, through_article_id, found_since or ""])
+
+    def story_fact_values(self, cluster_id: int, kinds: tuple[str, ...]) -> dict[str, list[str]]:
+        """Distinct fact values of these kinds over a cluster's articles, in order of first
+        mention (by article date, then fact id)."""
+        rows = self._rows(
+            "select f.kind, f.value from facts f join articles a on a.id = f.article_id "
+            f"where a.cluster_id = ? and f.kind in ({', '.join('?' * len(kinds))}) "
+            "order by coalesce(a.published, '9999'), a.id, f.id", [cluster_id, *kinds])
+        found: dict[str, list[str]] = {kind: [] for kind in kinds}
+        for row in rows:
+            if row["value"] not in found[row["kind"]]:
+                found[row["kind"]].append(row["value"])
+        return found
+
+    def story_articles(self, cluster_id: int) -> list[dict[str, Any]]:
+        """A cluster's articles for a digest: the representative first, then by date."""
+        return self._rows(
+            "select a.id, a.url, a.title, a.language, a.source, a.published, a.relevant "
+            "from articles a join clusters c on c.id = a.cluster_id where a.cluster_id = ? "
+            "order by a.id != c.representative_id, coalesce(a.published, '9999'), a.id",
+            [cluster_id])
+
+    @write_transaction
+    def record_digest(self, since: str, through_article_id: int, stories: int,
+                      fmt: str) -> int:
+        """Remember a digest; the next `--since last-run` starts after `through_article_id`."""
+        return self.db["digests"].insert({
+            "at": now_iso(), "since": since, "through_article_id": through_article_id,
+            "stories": stories, "format": fmt}).last_pk
 
     # ----- crawl state and run health (issue 6) -----
 
