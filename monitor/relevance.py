@@ -66,6 +66,9 @@ GAP_WORD = re.compile(rf"[\s/\-\"“”«»‘’()]*([^\W\d_](?:[\w'’]|{MARKS
 # a "word" of text written without spaces: one character
 GAP_CHARACTER = re.compile(r"[\s/\-\"“”«»‘’()]*([^\W\d_])")
 YEAR = re.compile(r"(?:19|20)\d\d")
+# a number right after a blocker that follows the child word makes it an age: "children aged
+# 5 to 12", "enfants âgés de 10 à 16 ans", "minors under 16"
+AGE_AFTER = re.compile(r"[^\w]*(?:[^\W\d]{1,3}\s+)?\d")
 DATED = re.compile(r"\b(?:19|20)\d\d\b")
 
 
@@ -309,8 +312,10 @@ def child_counts(text: str, profile: Profile) -> list[ChildCount]:
 
 
 def _countable(mention: NumberMention) -> bool:
-    """Numbers that can count children: not years, not zero."""
-    return mention.value > 0 and not YEAR.fullmatch(mention.text)
+    """Numbers that can count children: not years, not zero, not written with a leading zero
+    (a day or month: "2017-05")."""
+    return (mention.value > 0 and not YEAR.fullmatch(mention.text)
+            and not mention.text.startswith("0"))
 
 
 def _child_count(sentence: str, folded_sentence: str, mention: NumberMention,
@@ -324,8 +329,9 @@ def _child_count(sentence: str, folded_sentence: str, mention: NumberMention,
             end = child.end()
             while more := vocab.match_at("child", folded, _skip_glue(folded, end)):
                 end = more.end()
-            if vocab.match_at("count_blockers", folded, _skip_glue(folded, end)):
-                return None
+            blocker = vocab.match_at("count_blockers", folded, _skip_glue(folded, end))
+            if blocker and not AGE_AFTER.match(folded_sentence, blocker.end()):
+                return None  # "missing children cases", not "children aged 5 to 12"
             before = folded_sentence[max(0, mention.start - 30): mention.start]
             approximate = bool(vocab.approximate_before
                                and vocab.approximate_before.search(before))
@@ -432,7 +438,8 @@ def victim_counts(full: str, folded_text: str, profile: Profile) -> list[ChildCo
         found += [ChildCount(m.value, start + m.start, start + m.end, sentence[m.start:m.end],
                              sentence, frozenset({"victims"}), False)
                   for m in find_numbers(sentence, profile) if _countable(m) and m.value >= 2
-                  and vocab.match_at("victims", folded, _skip_glue(folded, m.end))]
+                  and _victims_follow(folded, m.end, vocab)
+                  and not vocab.has("arrest", _clause(folded, m.start, m.end))]
     return found
 
 
@@ -441,6 +448,23 @@ def _named(count: ChildCount) -> bool:
     at Boston Children's Hospital")."""
     word = count.phrase.split()[-1]
     return word[:1].isupper() and not is_title_case(count.sentence)
+
+
+def _clause(sentence: str, start: int, end: int) -> str:
+    """The clause of `sentence` around `start`..`end`."""
+    left = max((m.end() for m in CLAUSE_BREAK.finditer(sentence, 0, start)), default=0)
+    right = next((m.start() for m in CLAUSE_BREAK.finditer(sentence, end)), len(sentence))
+    return sentence[left:right]
+
+
+def _victims_follow(folded: str, pos: int, vocab: Vocabulary) -> bool:
+    """Whether a victims word follows `pos`, at most one word later ("49 vulnerable people")."""
+    pos = _skip_glue(folded, pos)
+    if vocab.match_at("victims", folded, pos):
+        return True
+    word = vocab.gap_word.match(folded, pos)
+    return bool(word and not vocab.blocks(folded, word.start(1))
+                and vocab.match_at("victims", folded, _skip_glue(folded, word.end())))
 
 
 def _says_children(folded_text: str, spans: list[tuple[int, int]], index: int,
@@ -504,25 +528,28 @@ def _counts_of_children(full: str, code: str) -> list[ChildCount]:
     return child_counts(full, load_profile(code))
 
 
-def counts_told_after(full: str, folded_text: str, profile: Profile) -> list[ChildCount]:
-    """Counts of three or more children whose sentence names no recovery but whose next
-    sentence does ("123 children had vanished. Police found them all on one day"): weak
-    counts, of kind `victims`, as the next sentence may speak of others."""
+def counts_told_beside(full: str, folded_text: str, profile: Profile) -> list[ChildCount]:
+    """Exact counts of three or more children whose sentence names no recovery but a sentence
+    beside it does ("123 children had vanished. Police found them all on one day"; "Among
+    the victims rescued were 157 children"): weak counts, of kind `victims`, as the other
+    sentence may speak of others."""
     vocab = vocabulary(profile)
     bare = [c for c in counts_of_children(full, profile)
-            if not c.kinds and c.value > SMALL_COUNT and not _named(c)
+            if not c.kinds and not c.approximate and c.value > SMALL_COUNT and not _named(c)
             and not DATED.search(c.sentence)]  # "300 missing children in 2023": a statistic
     if not bare:
         return []
     spans = sentence_spans(full)
-    found = []
-    for count in bare:
-        index = next(i for i, (start, end) in enumerate(spans) if start <= count.start < end)
-        if index + 1 < len(spans):
-            start, end = spans[index + 1]
-            if _kinds(full[start:end], folded_text[start:end], vocab) - WEAK_KINDS:
-                found.append(replace(count, kinds=frozenset({"victims"})))
-    return found
+    return [replace(count, kinds=frozenset({"victims"})) for count in bare
+            if _recovery_beside(full, folded_text, spans, count.start, vocab)]
+
+
+def _recovery_beside(full: str, folded_text: str, spans: list[tuple[int, int]], pos: int,
+                     vocab: Vocabulary) -> bool:
+    """Whether the sentence before or after the one holding `pos` names a recovery."""
+    index = next(i for i, (start, end) in enumerate(spans) if start <= pos < end)
+    return any(_kinds(full[start:end], folded_text[start:end], vocab) - WEAK_KINDS
+               for start, end in spans[max(0, index - 1): index] + spans[index + 1: index + 2])
 
 
 # ----- classification -----
@@ -548,7 +575,7 @@ def _classify(text: str, title: str | None, profile: Profile) -> Relevance:
     vocab = vocabulary(profile)
     folded = fold_cached(full)
     counts = recovery_counts(full, profile)
-    counts += victim_counts(full, folded, profile) + counts_told_after(full, folded, profile)
+    counts += victim_counts(full, folded, profile) + counts_told_beside(full, folded, profile)
     operation = vocab.find("operation", folded)
     lead = bool(operation) and vocab.has("operation", folded[:LEAD_CHARS])  # weighs only then
     beat = vocab.find("missing", folded)

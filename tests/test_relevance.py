@@ -207,3 +207,25 @@ def test_people_rescued_near_a_child_word_without_an_operation_are_not_one() -> 
     text = ("Fire at clinic\n\nFirefighters rescued 40 people from a burning building next to "
             "the children's clinic on Main Street on Sunday night.")
     assert classify(text, None, load_profile("en")).topic != "operation"
+
+
+def test_number_with_a_leading_zero_is_no_count() -> None:
+    """"2019-03 children" is a month before a noun, not three children."""
+    counts = child_counts("Report 2019-03 children were found in the shelter.", load_profile("en"))
+    assert all(c.value != 3 for c in counts)
+
+
+@pytest.mark.parametrize(("code", "sentence", "value"), [
+    ("en", "Police rescued 14 children aged 5 to 12 in the raid.", 14),
+    ("en", "Officers located 9 minors under 16 at the farm.", 9),
+    ("fr", "La police a secouru 41 enfants âgés de 10 à 16 ans.", 41),
+])
+def test_an_age_after_the_child_word_keeps_the_count(code: str, sentence: str,
+                                                      value: int) -> None:
+    counts = child_counts(sentence, load_profile(code))
+    assert [c.value for c in counts] == [value]
+    assert counts[0].kinds
+
+
+def test_a_case_word_after_the_child_word_is_no_count() -> None:
+    assert child_counts("The unit closed 132 missing children cases.", load_profile("en")) == []
