@@ -242,10 +242,16 @@ def clusters_show(ctx: click.Context, cluster_id: int) -> None:
 
 def format_detail(data: dict[str, Any]) -> str:
     """A cluster's detail as readable text."""
-    c = data["cluster"]
+    c, op = data["cluster"], data["operation"]
     lines = [f"Cluster {c['id']} · {c['status']} · {c['size']} articles · "
              f"{c['languages'] or '-'} · first published {c['first_published'] or '-'}",
-             f"Title: {shorten(c['title'], 300) or '-'}", "", "Members:"]
+             f"Title: {shorten(c['title'], 300) or '-'}"]
+    if op:
+        lines.append(f"Operation: {op['name'] or '(unnamed)'}"
+                     + (f" · {op['children']}" if op["children"] else ""))
+    else:
+        lines.append("Not an operation report.")
+    lines += ["", "Members:"]
     for m in data["members"]:
         lines += format_member(m, data["exclusions"].get(m["id"], []))
     if data["facts"]:
@@ -272,11 +278,9 @@ def format_member(m: dict[str, Any], excluded: list[int]) -> list[str]:
         score = "-" if match["score"] is None else f"{match['score']:.2f}"
         lines.append(f"     {m['relation'] or 'member'} of #{match['matched_id']} by "
                      f"{match['method']} (score {score})")
-        ev = match["evidence"]
-        shared = "; ".join(f"{k}: {', '.join(map(str, review.flatten(ev[k])))}"
-                           for k in review.EVIDENCE_KEYS if ev.get(k))
-        if shared:
-            lines.append(f"     shared {shared}")
+        lines.append(f"     {match['words']}")
+        if match["names"]:
+            lines.append(f"     also names {', '.join(match['names'])}")
     if excluded:
         lines.append(f"     split out of cluster(s) {', '.join(map(str, excluded))}")
     lines.append(f"     {shorten(m['text'], 160)}")
