@@ -972,7 +972,8 @@ class Store:
         self, filters: dict[str, Any], borderline: float, limit: int, offset: int
     ) -> tuple[list[dict[str, Any]], int]:
         """Clusters most worth a review first (operation stories, then several members,
-        languages, borderline scores, newest), filtered by language, status, since, until and min_size; with the total."""
+        languages, borderline scores, newest), filtered by language, status, since, until and
+        min_size; with the total."""
         where, params = ["1 = 1"], {"borderline": borderline, "limit": limit, "offset": offset}
         if filters.get("language"):
             where.append("exists (select 1 from articles a where a.cluster_id = c.id "
