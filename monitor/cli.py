@@ -169,16 +169,22 @@ def serve(ctx: click.Context, port: int) -> None:
 
 def run_server(command: list[str]) -> int:
     """Run a server as a child process until it exits; a stopping signal sent to this process
-    (SIGTERM, SIGINT, SIGHUP) is passed on to it, so it never outlives this one."""
+    (SIGTERM, SIGINT, SIGHUP) is passed on to it, so it never outlives this one. Returns 0
+    when it stopped on such a signal, else its exit status (128 + N for a signal N)."""
     child = subprocess.Popen(command)
+    passed: list[int] = []
 
     def pass_on(signum: int, _frame: Any) -> None:
         if child.poll() is None:
+            passed.append(signum)
             child.send_signal(signum)
 
     previous = {s: signal.signal(s, pass_on) for s in STOP_SIGNALS}
     try:
-        return child.wait()
+        status = child.wait()
+        if status < 0:  # uvicorn stops gracefully, then dies of the signal it was sent
+            return 0 if -status in passed else 128 - status
+        return status
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)

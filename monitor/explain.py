@@ -18,7 +18,7 @@ from typing import Any
 CHILD_COUNTS = (("children_total", "children"), ("children_located", "located"),
                 ("children_recovered", "recovered"), ("children_rescued", "rescued"))
 ACRONYM = re.compile(r"[A-Z]{2,6}")
-MAX_NAMES = 8
+MAX_NAMES = 12
 
 Facts = dict[str, list[str]]  # kind -> the values one article reports
 
@@ -103,6 +103,20 @@ def shared_places(names: list[str], a: Facts, b: Facts) -> list[str]:
     return [readable(n) for n in names if any(fold(n) in p for p in places)]
 
 
+def shared_agencies(names: list[str], places: list[str], a: Facts, b: Facts) -> list[str]:
+    """The agencies both reports name, in full as the matched report writes them: for each
+    shared name (not a place) inside an agency of each report, the shortest such agency of
+    the matched one ("Marshals Service" -> "U.S. Marshals Service")."""
+    found: list[str] = []
+    placed = {fold(p) for p in places}
+    for name in (fold(n) for n in names if fold(readable(n)) not in placed):
+        own = [x for x in a.get("agency", []) if name in fold(x)]
+        theirs = sorted((x for x in b.get("agency", []) if name in fold(x)), key=len)
+        if own and theirs and theirs[0] not in found:
+            found.append(theirs[0])
+    return found
+
+
 def day_month(value: str) -> str:
     """A shared "MM-DD" date as "1 May"."""
     month, _, day = value.partition("-")
@@ -112,7 +126,8 @@ def day_month(value: str) -> str:
 
 
 def story_words(evidence: dict[str, Any], a: Facts, b: Facts) -> tuple[str, list[str]]:
-    """Why two reports are one story, in a sentence; and the other telling names they share."""
+    """Why two reports are one story, in a sentence; and the agencies and other telling names
+    they share."""
     names = telling_names(list(evidence.get("titles") or []) + list(evidence.get("names") or []))
     operation = shared_operation(names, a, b)
     places = shared_places(names, a, b)
@@ -120,9 +135,9 @@ def story_words(evidence: dict[str, Any], a: Facts, b: Facts) -> tuple[str, list
               + ([operation] if operation else []) + places
               + [day_month(str(d)) for d in evidence.get("dates") or []]
               + [str(y) for y in evidence.get("years") or []])
-    told = {fold(p) for p in places} | ({fold(operation)} if operation else set())
-    others = [readable(n) for n in names
-              if fold(readable(n)) not in told and not (operation and fold(n) in fold(operation))]
+    agencies = shared_agencies(names, places, a, b)
+    told = [fold(t) for t in places + agencies + ([operation] if operation else [])]
+    others = agencies + [readable(n) for n in names if not any(fold(n) in t for t in told)]
     contradictions = evidence.get("contradictions") or []
     verdict = ("contradicts: " + "; ".join(map(str, contradictions)) if contradictions
                else "no contradiction")
