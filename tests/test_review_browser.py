@@ -181,6 +181,15 @@ def test_review_the_seed_story_in_chromium(served: tuple[str, Path], browser: An
     assert browser.find_elements(By.CSS_SELECTOR, f"#member-{french} mark.mon-shared")
     assert "78" in [m.text for m in browser.find_elements(By.CSS_SELECTOR, "mark.mon-shared")]
     shot(browser, "02-cluster")
+    # On a narrow window the cards wrap: one below the other, none past the right edge.
+    browser.set_window_size(700, 1000)
+    boxes = browser.execute_script(
+        "return [...document.querySelectorAll('.mon-member')].map(c => {"
+        "const r = c.getBoundingClientRect(); return [r.left, r.top, r.right]; })"
+        ".concat([[0, 0, document.documentElement.clientWidth]]);")
+    (left1, top1, right1), (left2, top2, right2), (_, _, width) = boxes
+    assert max(right1, right2) <= width and left1 == left2 and top2 > top1
+    browser.set_window_size(1400, 1000)
 
     submit(browser, browser.find_element(By.CSS_SELECTOR, f"#member-{french} .mon-split button"))
     message = browser.find_element(By.CSS_SELECTOR, ".message-info").text
