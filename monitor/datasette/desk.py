@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 METADATA = Path(__file__).parent / "metadata.json"
 METADATA_NAME = "monitor"  # the database name metadata.json describes
 STORE_ATTR = "_monitor_store"  # the monitor database's name and hidden tables, set at startup
+CACHE_ATTR = "_monitor_metadata"  # (reviewers' stamp, metadata) built for that state
 # Tables a reader never needs: dedup's index, migrations, the crawl's fetch memory.
 HIDDEN_PREFIXES = ("dedup_", "_", "sqlite_")
 HIDDEN_TABLES = frozenset({"url_checks", "http_validators"})
@@ -54,11 +55,36 @@ def store_name(datasette: Datasette) -> str | None:
 
 
 def metadata_for(datasette: Datasette) -> dict[str, Any] | None:
-    """metadata.json for the database that holds the store, with its internal tables hidden
-    and links to the work on the home and database pages."""
+    """metadata.json for the database that holds the store, with its internal tables hidden,
+    links to the work on the home and database pages, and the reviewers' sign-in. Datasette
+    asks for it hundreds of times a page: built once per state of the reviewers' directory,
+    handed out as fresh dicts (Datasette merges other metadata into what it is given)."""
     store = getattr(datasette, STORE_ATTR, None)
     if store is None:
         return None
+    stamp = reviewers_stamp(store["path"])
+    cached = getattr(datasette, CACHE_ATTR, None)
+    if cached is None or cached[0] != stamp:
+        cached = (stamp, build_metadata(datasette, store))
+        setattr(datasette, CACHE_ATTR, cached)
+    return fresh(cached[1])
+
+
+def fresh(value: Any) -> Any:
+    """A copy of nested dicts (lists and scalars shared: Datasette replaces, never edits them)."""
+    return {k: fresh(v) for k, v in value.items()} if isinstance(value, dict) else value
+
+
+def reviewers_stamp(db: str | None) -> int | None:
+    """When the store's reviewers last changed (None without a reviewers' directory)."""
+    try:
+        return reviewers.directory(db).stat().st_mtime_ns if db else None
+    except OSError:
+        return None
+
+
+def build_metadata(datasette: Datasette, store: dict[str, Any]) -> dict[str, Any]:
+    """The store's metadata, built from metadata.json and its reviewers."""
     base = copy.deepcopy(packaged_metadata())
     database = base.pop("databases", {}).get(METADATA_NAME, {})
     tables = database.setdefault("tables", {})
@@ -69,27 +95,10 @@ def metadata_for(datasette: Datasette) -> dict[str, Any] | None:
     database["description_html"] = (f"<p>{escape(database.pop('description', ''))}</p>"
                                     f"{links}")
     base["databases"] = {store["name"]: database}
-    if store["path"]:
-        plugins = reviewer_config(store["path"])
-        if plugins is not None:
-            base["plugins"] = plugins
+    plugins = reviewers.plugin_config(store["path"]) if store["path"] else None
+    if plugins is not None:
+        base["plugins"] = plugins
     return base
-
-
-def reviewer_config(db: str) -> dict[str, Any] | None:
-    """The sign-in configuration of the store's reviewers, read again when they change."""
-    folder = reviewers.directory(db)
-    try:
-        stamp = folder.stat().st_mtime_ns
-    except OSError:
-        return None
-    return copy.deepcopy(cached_reviewer_config(db, stamp))
-
-
-@functools.lru_cache(maxsize=8)
-def cached_reviewer_config(db: str, stamp: int) -> dict[str, Any] | None:
-    """reviewers.plugin_config for one state (`stamp`) of the reviewers' directory."""
-    return reviewers.plugin_config(db)
 
 
 def desk_links(datasette: Datasette, database: str) -> str:
