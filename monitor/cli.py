@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import os
 import re
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -15,10 +16,11 @@ from typing import Any
 import click
 import sqlite_utils
 
-from monitor import review, settings
+from monitor import review, reviewers, settings
 from monitor.store import Store, StoreError, store_error
 
-METADATA = Path(__file__).parent / "datasette" / "metadata.json"
+TRUNCATE_CELLS = 300  # characters of a table cell Datasette shows (the row page shows all)
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 
 
 # Largest id SQLite stores (a bigger integer cannot even be bound as a parameter).
@@ -108,7 +110,7 @@ def format_summary(db: str, data: dict[str, Any]) -> str:
         lines.append(f"  error [{error['stage']}] {shorten(error['url'], 200)}: "
                      f"{shorten(error['reason'], 300)}")
     lines += [f"Database: {os.path.abspath(db)}",
-              f"Explore it: make serve   (or: datasette {db} -m {METADATA})"]
+              f"Explore it: monitor --db {db} serve   (then open http://127.0.0.1:8001)"]
     return "\n".join(lines)
 
 
@@ -146,18 +148,118 @@ def stats(ctx: click.Context, run_id: int | None, source: str | None, limit: int
 
 
 @cli.command()
-@click.option("--port", default=8001, show_default=True, help="Port on 127.0.0.1.")
+@click.option("--port", default=8001, show_default=True, type=click.IntRange(1, 65535),
+              help="Port on 127.0.0.1.")
 @click.pass_context
 def serve(ctx: click.Context, port: int) -> None:
-    """Open the store in Datasette on 127.0.0.1 with the project's metadata.
+    """Open the store in Datasette on 127.0.0.1: the project's metadata, long texts cut in
+    tables (whole on an article's page), and sign-in for the store's reviewers.
 
-    Example: monitor serve --port 8001
+    SIGTERM, SIGINT or SIGHUP stops the server. Example: monitor serve --port 8001
     """
     db = ctx.obj["db"]
     open_store(db, read_only=True).close()
-    command = [sys.executable, "-m", "datasette", "serve", db, "-m", str(METADATA),
-               "-h", "127.0.0.1", "-p", str(port)]
-    raise SystemExit(subprocess.call(command))
+    command = [sys.executable, "-m", "datasette", "serve", db, "-h", "127.0.0.1",
+               "-p", str(port), "--setting", "truncate_cells_html", str(TRUNCATE_CELLS)]
+    if not reviewers.listed(db):
+        click.echo("No reviewers: anyone may read, nobody can act "
+                   "(add one with: monitor reviewers add NAME).", err=True)
+    raise SystemExit(run_server(command))
+
+
+def run_server(command: list[str]) -> int:
+    """Run a server as a child process until it exits; a stopping signal sent to this process
+    (SIGTERM, SIGINT, SIGHUP) is passed on to it, so it never outlives this one. Returns 0
+    when it stopped on such a signal, else its exit status (128 + N for a signal N)."""
+    child = subprocess.Popen(command)
+    passed: list[int] = []
+
+    def pass_on(signum: int, _frame: Any) -> None:
+        if child.poll() is None:
+            passed.append(signum)
+            child.send_signal(signum)
+
+    previous = {s: signal.signal(s, pass_on) for s in STOP_SIGNALS}
+    try:
+        status = child.wait()
+        if status < 0:  # uvicorn stops gracefully, then dies of the signal it was sent
+            return 0 if -status in passed else 128 - status
+        return status
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        if child.poll() is None:
+            child.terminate()
+            child.wait(timeout=30)
+
+
+# ----- reviewers -----
+
+
+@cli.group("reviewers")
+def reviewers_group() -> None:
+    """Reviewers who sign in to Datasette to act on clusters (anyone else only reads).
+
+    Kept beside the store in <store>.reviewers/ (password hashes only).
+    Example: monitor reviewers add alice
+    """
+
+
+def reviewer_error(action: Callable[[], Any]) -> Any:
+    """Run a reviewers action, a ReviewerError becoming a one-line user error."""
+    try:
+        return action()
+    except (reviewers.ReviewerError, OSError) as exc:
+        raise click.ClickException(printable(str(exc))) from exc
+
+
+@reviewers_group.command("add")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True,
+              help="Read the password from standard input (first line) instead of a prompt.")
+@click.pass_context
+def reviewers_add(ctx: click.Context, name: str, password_stdin: bool) -> None:
+    """Add a reviewer, or set a reviewer's password (asked twice, never echoed).
+
+    Example: monitor reviewers add alice
+    """
+    db = ctx.obj["db"]
+    open_store(db, read_only=True).close()
+    reviewer_error(lambda: reviewers.check_name(name))
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt(f"Password for {name}", hide_input=True,
+                                confirmation_prompt=True)
+    new = reviewer_error(lambda: reviewers.add(db, name, password))
+    echo(f"{'Added reviewer' if new else 'Changed the password of'} {name}: they sign in at "
+         "/-/login when the store is served (monitor serve).")
+
+
+@reviewers_group.command("list")
+@click.pass_context
+def reviewers_list(ctx: click.Context) -> None:
+    """List the reviewers and when each password was set.
+
+    Example: monitor reviewers list
+    """
+    found = reviewers.listed(ctx.obj["db"])
+    if not found:
+        echo("No reviewers: add one with monitor reviewers add NAME.")
+    for reviewer in found:
+        echo(f"{reviewer.name}  (password set {reviewer.password_set})")
+
+
+@reviewers_group.command("remove")
+@click.argument("name")
+@click.pass_context
+def reviewers_remove(ctx: click.Context, name: str) -> None:
+    """Remove a reviewer: they can no longer sign in; their decisions stay in review_log.
+
+    Example: monitor reviewers remove alice
+    """
+    reviewer_error(lambda: reviewers.remove(ctx.obj["db"], name))
+    echo(f"Removed reviewer {name}.")
 
 
 # ----- clusters (review) -----
@@ -242,10 +344,16 @@ def clusters_show(ctx: click.Context, cluster_id: int) -> None:
 
 def format_detail(data: dict[str, Any]) -> str:
     """A cluster's detail as readable text."""
-    c = data["cluster"]
+    c, op = data["cluster"], data["operation"]
     lines = [f"Cluster {c['id']} · {c['status']} · {c['size']} articles · "
              f"{c['languages'] or '-'} · first published {c['first_published'] or '-'}",
-             f"Title: {shorten(c['title'], 300) or '-'}", "", "Members:"]
+             f"Title: {shorten(c['title'], 300) or '-'}"]
+    if op:
+        lines.append(f"Operation: {op['name'] or '(unnamed)'}"
+                     + (f" · {op['children']}" if op["children"] else ""))
+    else:
+        lines.append("Not an operation report.")
+    lines += ["", "Members:"]
     for m in data["members"]:
         lines += format_member(m, data["exclusions"].get(m["id"], []))
     if data["facts"]:
@@ -272,11 +380,9 @@ def format_member(m: dict[str, Any], excluded: list[int]) -> list[str]:
         score = "-" if match["score"] is None else f"{match['score']:.2f}"
         lines.append(f"     {m['relation'] or 'member'} of #{match['matched_id']} by "
                      f"{match['method']} (score {score})")
-        ev = match["evidence"]
-        shared = "; ".join(f"{k}: {', '.join(map(str, review.flatten(ev[k])))}"
-                           for k in review.EVIDENCE_KEYS if ev.get(k))
-        if shared:
-            lines.append(f"     shared {shared}")
+        lines.append(f"     {match['words']}")
+        if match["names"]:
+            lines.append(f"     also names {', '.join(match['names'])}")
     if excluded:
         lines.append(f"     split out of cluster(s) {', '.join(map(str, excluded))}")
     lines.append(f"     {shorten(m['text'], 160)}")

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from monitor import explain
 from monitor.documents import strip_controls
 from monitor.store import Store
 
@@ -20,8 +21,6 @@ logger = logging.getLogger(__name__)
 BORDERLINE_BELOW = 0.85  # a near_copy/story match scoring under this is worth a second look
 OPENING_CHARS = 600
 PAGE_SIZE = 20
-MAX_WEEKS = 260  # five years of weekly bars
-EVIDENCE_KEYS = ("numbers", "years", "names", "dates", "terms")
 STATUSES = ("auto", "confirmed", "edited")
 
 
@@ -140,8 +139,10 @@ def queue(store: Store, filters: dict[str, Any], page: int = 1,
 
 
 def reasons(row: dict[str, Any]) -> list[str]:
-    """Why a queue row is worth a look, in words."""
-    found = []
+    """Why a queue row is worth a look, in words: only operation stories are."""
+    found: list[str] = []
+    if not row.get("operation_story", 1):
+        return found
     if (row.get("size") or 0) > 1:
         found.append(f"{row['size']} articles")
     if (row.get("n_languages") or 0) > 1:
@@ -152,23 +153,52 @@ def reasons(row: dict[str, Any]) -> list[str]:
 
 
 def detail(store: Store, cluster_id: int) -> dict[str, Any]:
-    """Everything the cluster page shows: members with highlighted texts, matches, facts."""
+    """Everything the cluster page shows: the operation, members with highlighted texts,
+    matches in words, facts, history."""
     cluster = clean(require_cluster(store, cluster_id))
-    matches = [{**m, "evidence": parse_evidence(m["evidence"])}
-               for m in clean(store.cluster_matches(cluster_id))]
     members = clean(store.cluster_members(cluster_id))
-    titles = {m["id"]: m["title"] for m in members}
+    facts = clean(store.cluster_facts(cluster_id))
+    matches = explained_matches(clean(store.cluster_matches(cluster_id)), facts, members)
     for member in members:
         member.update(member_view(member, cluster["representative_id"], matches))
-    for match in matches:
-        match["terms"] = evidence_terms(match["evidence"])
-        match["evidence_items"] = evidence_items(match["evidence"])
-        match["matched_title"] = titles.get(match["matched_id"])
-    facts = clean(store.cluster_facts(cluster_id))
-    return {"cluster": cluster, "members": members, "matches": matches,
+    return {"cluster": cluster, "operation": operation_view(clean(store.operation(cluster_id))),
+            "members": members, "matches": matches,
             "facts": facts, "fact_groups": fact_groups(facts),
             "history": clean(store.review_history(cluster_id)),
             "exclusions": {m["id"]: sorted(store.excluded_clusters(m["id"])) for m in members}}
+
+
+def explained_matches(rows: list[dict[str, Any]], facts: list[dict[str, Any]],
+                      members: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The cluster's matches with their evidence parsed and told in words, and the terms to
+    mark in the texts."""
+    by_article = explain.facts_by_article(facts)
+    titles = {m["id"]: m["title"] for m in members}
+    matches = []
+    for row in rows:
+        evidence = parse_evidence(row["evidence"])
+        own, theirs = by_article.get(row["article_id"], {}), by_article.get(row["matched_id"], {})
+        words, names = explain.match_words(row["method"], evidence, own, theirs)
+        matches.append({**row, "evidence": evidence, "words": words, "names": names,
+                        "contradictions": evidence.get("contradictions") or [],
+                        "terms": explain.highlight_terms(evidence, own, theirs),
+                        "matched_title": titles.get(row["matched_id"])})
+    return matches
+
+
+def operation_view(row: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The story's operation for the top of its page: name, children in words, languages,
+    agencies and places (None when no member reports an operation)."""
+    if row is None:
+        return None
+    parts = [f"{row[kind]} {label}" for kind, label in explain.CHILD_COUNTS[1:]
+             if row.get(kind) is not None]
+    total = row.get("children_total")
+    children = (f"{total} children" + (f" ({', '.join(parts)})" if parts else "")
+                if total is not None else ", ".join(parts))
+    return {"name": row.get("name"), "children": children, "languages": row.get("languages"),
+            "agencies": row.get("agencies"), "places": row.get("places"),
+            "arrests": row.get("arrests"), "disagreement": row.get("disagreement")}
 
 
 def clean(value: Any) -> Any:
@@ -203,7 +233,7 @@ def member_view(member: dict[str, Any], representative_id: int | None,
     own = [m for m in matches if m["article_id"] == member["id"]]
     is_representative = member["id"] == representative_id
     involved = own + [m for m in matches if m["matched_id"] == member["id"]]
-    terms = sorted({t for m in involved for t in evidence_terms(m["evidence"])}, key=str)
+    terms = sorted({t for m in involved for t in m["terms"]}, key=str)
     text = member["text"] or ""
     opening = text[:opening_end(text)]
     return {
@@ -223,19 +253,6 @@ def opening_end(text: str) -> int:
     return len(text) if found is None else OPENING_CHARS + found.start()
 
 
-# Scores behind a story match: the summary sentence says what they mean to a reviewer.
-EVIDENCE_INTERNALS = frozenset({"overlap", "shared_weight", "cosine", "similarity",
-                                "probability", "headline", "summary"})
-
-
-def evidence_items(evidence: dict[str, Any]) -> list[tuple[str, Any]]:
-    """A match's evidence as (label, value) rows: the summary in words first ("why"), then
-    what the two reports share; the model's internal scores stay in the stored JSON."""
-    rows = [("why", evidence["summary"])] if evidence.get("summary") else []
-    return rows + [(k, v) for k, v in evidence.items()
-                   if k not in EVIDENCE_INTERNALS and v not in (None, "", [], {})]
-
-
 def parse_evidence(raw: str | None) -> dict[str, Any]:
     """A match's evidence JSON as a dict (empty when missing or not an object)."""
     try:
@@ -243,23 +260,6 @@ def parse_evidence(raw: str | None) -> dict[str, Any]:
     except json.JSONDecodeError:
         return {"raw": raw}
     return value if isinstance(value, dict) else {"value": value}
-
-
-def evidence_terms(evidence: dict[str, Any]) -> list[str]:
-    """The shared numbers, names and dates of a match, as strings to look for in the texts."""
-    terms: list[str] = []
-    for key in EVIDENCE_KEYS:
-        terms += [str(v) for v in flatten(evidence.get(key)) if str(v).strip()]
-    return list(dict.fromkeys(terms))
-
-
-def flatten(value: Any) -> list[Any]:
-    """Scalars inside nested lists (evidence may hold pairs such as [en, fr])."""
-    if isinstance(value, list | tuple):
-        return [x for v in value for x in flatten(v)]
-    if isinstance(value, dict):
-        return [x for v in value.values() for x in flatten(v)]
-    return [] if value is None else [value]
 
 
 def highlight(text: str, terms: list[str]) -> list[tuple[str, bool]]:
@@ -289,38 +289,108 @@ def term_pattern(term: str) -> str:
 
 # ----- dashboard -----
 
+BINS = ("week", "month", "quarter", "year")
+MONTHS_PER_BIN = {"month": 1, "quarter": 3, "year": 12}
+MAX_BARS = 40  # the finest bin that draws the whole span in at most this many bars
+MAX_LABELS = 200  # bars kept (the newest) when even years are more: a bogus early date
+
 
 def dashboard(store: Store, scope: str = "relevant") -> dict[str, Any]:
-    """Stories per week by language, and children per month (each story's count once)."""
+    """Stories over time by language, and children located, recovered or rescued (each
+    story's count once), in bins chosen from the span: weeks, months, quarters or years."""
     rows = [r for r in store.dashboard_rows()
             if scope == "all" or r["relevant"]]
-    return {"scope": scope, "weekly": weekly(rows), "monthly": monthly(rows)}
+    dated = [(day, r) for r in rows if (day := parse_day(r["first_published"])) is not None]
+    unit = choose_bin([day for day, _ in dated])
+    children_unit = BINS[max(BINS.index(unit), BINS.index("month"))]
+    return {"scope": scope, "bin": unit, "children_bin": children_unit,
+            "stories": stories_chart(dated, unit), "children": children_chart(dated, children_unit)}
 
 
-def weekly(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Stories per week (Monday) and language of the representative, gaps filled."""
+def choose_bin(days: list[date]) -> str:
+    """The finest bin that shows the span of `days` in at most MAX_BARS bars."""
+    if not days:
+        return "week"
+    first, last = min(days), max(days)
+    return next((u for u in BINS if bin_count(first, last, u) <= MAX_BARS), "year")
+
+
+def bin_start(day: date, unit: str) -> date:
+    """The first day of the week (Monday), month, quarter or year holding `day`."""
+    if unit == "week":
+        return day - timedelta(days=day.weekday())
+    months = MONTHS_PER_BIN[unit]
+    return date(day.year, (day.month - 1) // months * months + 1, 1)
+
+
+def bin_count(first: date, last: date, unit: str) -> int:
+    """How many bins of `unit` run from the one holding `first` to the one holding `last`."""
+    a, b = bin_start(first, unit), bin_start(last, unit)
+    if unit == "week":
+        return (b - a).days // 7 + 1
+    return ((b.year - a.year) * 12 + b.month - a.month) // MONTHS_PER_BIN[unit] + 1
+
+
+def next_bin(start: date, unit: str) -> date:
+    """The first day of the bin after the one starting on `start`."""
+    if unit == "week":
+        return start + timedelta(weeks=1)
+    month = start.month - 1 + MONTHS_PER_BIN[unit]
+    return date(start.year + month // 12, month % 12 + 1, 1)
+
+
+def bin_label(start: date, unit: str) -> str:
+    """A bin's label: 2021-07-19 (week of), 2021-07, 2021-Q3 or 2021."""
+    if unit == "week":
+        return start.isoformat()
+    if unit == "month":
+        return start.isoformat()[:7]
+    if unit == "quarter":
+        return f"{start.year}-Q{(start.month - 1) // 3 + 1}"
+    return str(start.year)
+
+
+def bin_labels(days: list[date], unit: str) -> list[str]:
+    """Labels of every bin from the first day's to the last day's, gaps filled (the newest
+    MAX_LABELS)."""
+    if not days:
+        return []
+    start, end, labels = bin_start(min(days), unit), max(days), []
+    count = bin_count(min(days), end, unit)
+    if count > MAX_LABELS:  # skip ahead rather than walk centuries of empty bins
+        start = bin_start(end, unit)
+        for _ in range(MAX_LABELS - 1):
+            start = bin_start(start - timedelta(days=1), unit)
+    while start <= end:
+        labels.append(bin_label(start, unit))
+        start = next_bin(start, unit)
+    return labels
+
+
+def stories_chart(dated: list[tuple[date, dict[str, Any]]], unit: str) -> dict[str, Any]:
+    """Stories per bin and language of the representative, gaps filled."""
     counts: dict[tuple[str, str], int] = {}
-    for row in rows:
-        day = parse_day(row["first_published"])
-        if day is not None:
-            key = ((day - timedelta(days=day.weekday())).isoformat(), row["language"] or "und")
-            counts[key] = counts.get(key, 0) + 1
-    weeks = fill(sorted({w for w, _ in counts}), timedelta(weeks=1))[-MAX_WEEKS:]
+    for day, row in dated:
+        key = (bin_label(bin_start(day, unit), unit), row["language"] or "und")
+        counts[key] = counts.get(key, 0) + 1
+    labels = bin_labels([day for day, _ in dated], unit)
     languages = sorted({lang for _, lang in counts})
-    series = {lang: [counts.get((w, lang), 0) for w in weeks] for lang in languages}
-    return {"labels": weeks, "series": series}
+    return {"labels": labels,
+            "series": {lang: [counts.get((b, lang), 0) for b in labels] for lang in languages}}
 
 
-def monthly(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Children located, recovered or rescued per month of first report, each story once."""
+def children_chart(dated: list[tuple[date, dict[str, Any]]], unit: str) -> dict[str, Any]:
+    """Children per bin of first report, each story once; bins from the first to the last
+    story with children."""
     totals: dict[str, int] = {}
-    for row in rows:
-        day = parse_day(row["first_published"])
-        if day is not None and row["children"]:
-            month = day.isoformat()[:7]
-            totals[month] = totals.get(month, 0) + int(row["children"])
-    months = fill_months(sorted(totals))
-    return {"labels": months, "series": {"children": [totals.get(m, 0) for m in months]}}
+    days = []
+    for day, row in dated:
+        if row["children"]:
+            label = bin_label(bin_start(day, unit), unit)
+            totals[label] = totals.get(label, 0) + int(row["children"])
+            days.append(day)
+    labels = bin_labels(days, unit)
+    return {"labels": labels, "series": {"children": [totals.get(b, 0) for b in labels]}}
 
 
 def parse_day(value: str | None) -> date | None:
@@ -329,26 +399,3 @@ def parse_day(value: str | None) -> date | None:
         return date.fromisoformat((value or "")[:10])
     except ValueError:
         return None
-
-
-def fill(labels: list[str], step: timedelta) -> list[str]:
-    """ISO day labels from the first to the last, every `step`."""
-    if not labels:
-        return []
-    day, end, out = date.fromisoformat(labels[0]), date.fromisoformat(labels[-1]), []
-    while day <= end:
-        out.append(day.isoformat())
-        day += step
-    return out
-
-
-def fill_months(labels: list[str]) -> list[str]:
-    """YYYY-MM labels from the first to the last, every month."""
-    if not labels:
-        return []
-    year, month = map(int, labels[0].split("-"))
-    out = []
-    while f"{year:04d}-{month:02d}" <= labels[-1]:
-        out.append(f"{year:04d}-{month:02d}")
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return out

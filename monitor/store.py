@@ -204,6 +204,10 @@ select
        order by coalesce(a.published, '9999'), a.id limit 1)) as name,
   {", ".join(_operation_count_sql(k) for k in OPERATION_COUNTS)},
   c.languages,
+  (select group_concat(value, '; ') from (select distinct f.value from facts f
+     where f.article_id = c.representative_id and f.kind = 'agency')) as agencies,
+  (select group_concat(value, '; ') from (select distinct f.value from facts f
+     where f.article_id = c.representative_id and f.kind = 'place')) as places,
   c.first_published as first_reported,
   c.size as reports,
   (select count(*) from articles a where a.cluster_id = c.id and a.relevant = 1)
@@ -362,6 +366,13 @@ def m020_digests(db: sqlite_utils.Database) -> None:
     only the operation stories found after it (the highest article id it had seen)."""
     db["digests"].create({"id": int, "at": str, "since": str, "through_article_id": int,
                           "stories": int, "format": str}, pk="id", if_not_exists=True)
+
+
+@migrations()
+def m021_operations_agencies_places(db: sqlite_utils.Database) -> None:
+    """The `operations` view names the agencies and places of each story's representative."""
+    db.execute("drop view if exists operations")
+    db.execute(OPERATIONS_VIEW)
 
 
 def fold_page(db: sqlite_utils.Database, ids: list[int]) -> set[int]:
@@ -807,6 +818,13 @@ class Store:
 
     # ----- operations (issue 4) -----
 
+    def operation(self, cluster_id: int) -> dict[str, Any] | None:
+        """The `operations` row of a story cluster; None when it reports no operation."""
+        if "operations" not in self.db.view_names():  # an immutable store from before m008
+            return None
+        rows = list(self.db.query("select * from operations where cluster_id = ?", [cluster_id]))
+        return rows[0] if rows else None
+
     def operations(self, disagreeing_only: bool = False) -> list[dict[str, Any]]:
         """Rows of the `operations` view, newest first; only flagged ones if asked."""
         where = " where counts_disagree" if disagreeing_only else ""
@@ -961,8 +979,9 @@ class Store:
     def review_queue(
         self, filters: dict[str, Any], borderline: float, limit: int, offset: int
     ) -> tuple[list[dict[str, Any]], int]:
-        """Clusters most worth a review first (several members, languages, borderline scores,
-        newest), filtered by language, status, since, until and min_size; with the total."""
+        """Clusters most worth a review first (operation stories, then several members,
+        languages, borderline scores, newest), filtered by language, status, since, until and
+        min_size; with the total."""
         where, params = ["1 = 1"], {"borderline": borderline, "limit": limit, "offset": offset}
         if filters.get("language"):
             where.append("exists (select 1 from articles a where a.cluster_id = c.id "
@@ -980,6 +999,12 @@ class Store:
             "with s as (select c.*, "
             "(select count(distinct a.language) from articles a where a.cluster_id = c.id) "
             "as n_languages, "
+            "coalesce((select max(a.relevant) from articles a where a.cluster_id = c.id), 0) "
+            "as operation_story, "
+            "coalesce((select f.value from facts f where f.article_id = c.representative_id "
+            "and f.kind = 'operation' order by f.id limit 1), (select f.value from facts f "
+            "join articles a on a.id = f.article_id where a.cluster_id = c.id and "
+            "f.kind = 'operation' order by f.id limit 1)) as operation, "
             "(select min(m.score) from matches m join articles a on a.id = m.article_id "
             "where a.cluster_id = c.id and m.method in ('near_copy', 'story')) as min_score "
             f"from clusters c where {' and '.join(where)}) "
@@ -988,7 +1013,8 @@ class Store:
         rows = list(self.db.query(
             base + "select *, (size > 1) + (n_languages > 1) + "
             "(min_score is not null and min_score < :borderline) as priority from s "
-            "order by priority desc, coalesce(first_published, '') desc, id desc "
+            "order by operation_story desc, priority desc, coalesce(first_published, '') desc, "
+            "id desc "
             "limit :limit offset :offset", params))
         return rows, total
 

@@ -1,4 +1,5 @@
-"""A real headless Chromium reviews the 000/002 cluster in a real `datasette --root` process.
+"""A real headless Chromium reviews the 000/002 cluster in a real `monitor serve` process,
+signed in as a named reviewer; an anonymous visitor reads but cannot act.
 
 Screenshots land in tests/artifacts/review/ (git-ignored) for a person to look at.
 """
@@ -55,24 +56,25 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+REVIEWER, PASSWORD = "alice", "correct horse battery"
+
+
 @pytest.fixture
-def datasette_root(seeded_db: Path) -> Iterator[tuple[str, Path]]:
-    """`datasette DB --root` on 127.0.0.1; yields the sign-in URL it prints and the db."""
+def served(seeded_db: Path) -> Iterator[tuple[str, Path]]:
+    """`monitor serve` on 127.0.0.1 with one reviewer, alice; yields its URL and the db."""
     port = free_port()
+    subprocess.run([str(BIN / "monitor"), "--db", str(seeded_db), "reviewers", "add", REVIEWER,
+                    "--password-stdin"], input=PASSWORD + "\n", text=True, check=True,
+                   capture_output=True)
     process = subprocess.Popen(
-        [str(BIN / "datasette"), "serve", str(seeded_db), "--root", "-h", "127.0.0.1",
-         "-p", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        [str(BIN / "monitor"), "--db", str(seeded_db), "serve", "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        assert process.stdout is not None
-        login = process.stdout.readline().strip()
-        assert "/-/auth-token?token=" in login, login
         wait_for_port(port)
-        yield login, seeded_db
+        yield f"http://127.0.0.1:{port}", seeded_db
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        process.wait(timeout=20)
 
 
 def wait_for_port(port: int, timeout: float = 20) -> None:
@@ -148,17 +150,27 @@ def submit(driver: Any, button: Any) -> None:
     WebDriverWait(driver, 15).until(expected_conditions.staleness_of(page))
 
 
-def test_review_the_seed_story_in_chromium(datasette_root: tuple[str, Path],
-                                           browser: Any) -> None:
+def sign_in(driver: Any, base: str, name: str, password: str) -> None:
+    """Sign in through datasette-auth-passwords' form, as a person would."""
     from selenium.webdriver.common.by import By
 
-    login, db = datasette_root
+    driver.get(f"{base}/-/login")
+    driver.find_element(By.ID, "id_username").send_keys(name)
+    driver.find_element(By.ID, "id_password").send_keys(password)
+    submit(driver, driver.find_element(By.CSS_SELECTOR, "form.password-login input[type=submit]"))
+
+
+def test_review_the_seed_story_in_chromium(served: tuple[str, Path], browser: Any) -> None:
+    from selenium.webdriver.common.by import By
+
+    base, db = served
     cluster_id = same_story(db)
     french = store_state(db, "002")["article"]["id"]
-    base = login.split("/-/")[0]
-    browser.get(login)  # datasette --root's sign-in link sets the ds_actor cookie
+    sign_in(browser, base, REVIEWER, "not the password")
+    assert "Invalid username or password" in browser.page_source
+    sign_in(browser, base, REVIEWER, PASSWORD)
     browser.get(f"{base}/-/clusters")
-    assert browser.find_element(By.CSS_SELECTOR, ".actor").text == "root"
+    assert browser.find_element(By.CSS_SELECTOR, ".actor").text == REVIEWER
     first = browser.find_element(By.CSS_SELECTOR, "#mon-queue tbody tr td a")
     assert first.text == str(cluster_id)
     shot(browser, "01-queue")
@@ -169,6 +181,15 @@ def test_review_the_seed_story_in_chromium(datasette_root: tuple[str, Path],
     assert browser.find_elements(By.CSS_SELECTOR, f"#member-{french} mark.mon-shared")
     assert "78" in [m.text for m in browser.find_elements(By.CSS_SELECTOR, "mark.mon-shared")]
     shot(browser, "02-cluster")
+    # On a narrow window the cards wrap: one below the other, none past the right edge.
+    browser.set_window_size(700, 1000)
+    boxes = browser.execute_script(
+        "return [...document.querySelectorAll('.mon-member')].map(c => {"
+        "const r = c.getBoundingClientRect(); return [r.left, r.top, r.right]; })"
+        ".concat([[0, 0, document.documentElement.clientWidth]]);")
+    (left1, top1, right1), (left2, top2, right2), (_, _, width) = boxes
+    assert max(right1, right2) <= width and left1 == left2 and top2 > top1
+    browser.set_window_size(1400, 1000)
 
     submit(browser, browser.find_element(By.CSS_SELECTOR, f"#member-{french} .mon-split button"))
     message = browser.find_element(By.CSS_SELECTOR, ".message-info").text
@@ -177,7 +198,7 @@ def test_review_the_seed_story_in_chromium(datasette_root: tuple[str, Path],
     state = store_state(db, "002")
     new_id = state["article"]["cluster_id"]
     assert new_id != cluster_id and state["cluster"]["size"] == 1
-    assert (state["log"][-1]["action"], state["log"][-1]["actor"]) == ("split", "root")
+    assert (state["log"][-1]["action"], state["log"][-1]["actor"]) == ("split", REVIEWER)
     shot(browser, "03-after-split")
 
     browser.get(f"{base}/-/clusters/{new_id}")
@@ -196,22 +217,36 @@ def test_review_the_seed_story_in_chromium(datasette_root: tuple[str, Path],
     assert browser.find_element(By.ID, "mon-status").text == "confirmed"
     state = store_state(db, "000")
     assert state["cluster"]["status"] == "confirmed" and state["cluster"]["size"] == 2
-    assert [r["action"] for r in state["log"] if r["actor"] == "root"] == [
+    assert [r["action"] for r in state["log"] if r["actor"] == REVIEWER] == [
         "split", "merge", "confirm"]
+    assert REVIEWER in browser.find_element(By.ID, "mon-history").text
     shot(browser, "06-confirmed")
 
     browser.get(f"{base}/-/clusters/dashboard?scope=all")
-    bars = browser.find_elements(By.CSS_SELECTOR, "#chart-weekly svg rect.mon-bar")
-    assert len(bars) >= 3  # stories in June 2021, July 2021 and March 2025, drawn by charts.js
+    bars = browser.find_elements(By.CSS_SELECTOR, "#chart-stories svg rect.mon-bar")
+    # Stories in June 2021, July 2021 and March 2025: nearly four years, drawn in quarters.
+    assert len(bars) == 3
+    assert "per quarter" in browser.find_element(By.ID, "stories-title").text
     shot(browser, "07-dashboard")
 
 
-def test_anonymous_browser_sees_no_actions(datasette_root: tuple[str, Path],
-                                           browser: Any) -> None:
+def test_anonymous_browser_reads_but_cannot_act(served: tuple[str, Path],
+                                                 browser: Any) -> None:
     from selenium.webdriver.common.by import By
 
-    login, db = datasette_root
+    base, db = served
     cluster_id = same_story(db)
-    browser.get(f"{login.split('/-/')[0]}/-/clusters/{cluster_id}")
+    browser.get(f"{base}/-/clusters/{cluster_id}")
+    assert browser.find_element(By.ID, "mon-title").text == "Operation Rescue Me"
     assert not browser.find_elements(By.CSS_SELECTOR, "form.mon-split")
     assert "Sign in to review" in browser.page_source
+    # A form posted without signing in (Datasette's CSRF token taken from the login page).
+    browser.get(f"{base}/-/login")
+    token = browser.find_element(By.NAME, "csrftoken").get_attribute("value")
+    status = browser.execute_script(
+        "const r = await fetch(arguments[0], {method: 'POST', body: new URLSearchParams("
+        "{csrftoken: arguments[1]})}); return r.status;",
+        f"{base}/-/clusters/{cluster_id}/confirm", token)
+    assert status == 403
+    assert store_state(db, "000")["log"] == [] and store_state(db, "000")["cluster"][
+        "status"] == "auto"

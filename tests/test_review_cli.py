@@ -62,7 +62,10 @@ def test_show_members_evidence_and_facts(fixture_db: tuple[Path, dict[str, int]]
     assert f" * #{ids['ktsm']} [en] 2021-07-21 ktsm.com" in out
     assert f"   #{ids['b911']} [fr] 2021-07-22 breaking911.fr" in out
     assert f"translation of #{ids['ktsm']} by story (score 0.80)" in out
-    assert "shared numbers: 78, 75; names: Rescue Me, Dona Ana, Sunland Park" in out
+    # The French report has no facts: 78 and 75 are counts by the English report's facts.
+    assert "shares 78 children, 75 located; no contradiction" in out
+    assert "also names Rescue Me, Dona Ana, Sunland Park" in out
+    assert "Operation: (unnamed) · 78 children (75 located, 3 recovered)" in out
     assert "children_recovered = 3" in out
 
 

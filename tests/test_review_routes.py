@@ -123,7 +123,7 @@ def test_article_html_is_shown_as_text(store_ids: tuple[Path, dict[str, int]]) -
         assert "&lt;script&gt;alert(&#34;title&#34;)&lt;/script&gt;" in html
     html = client.get(f"/-/clusters/{ids['hostile_cluster']}").text
     assert "&lt;img src=x onerror=&#34;alert(2)&#34;&gt;" in html
-    assert '<mark class="mon-shared">&lt;b&gt;rescue&lt;/b&gt;</mark>' in html
+    assert '<mark class="mon-shared">Police &lt;b&gt;rescue&lt;/b&gt;</mark>' in html
 
 
 def test_anonymous_post_is_forbidden(store_ids: tuple[Path, dict[str, int]]) -> None:
@@ -209,12 +209,15 @@ def test_dashboard_and_offline_chart_script(store_ids: tuple[Path, dict[str, int
     data = client.get("/-/clusters/dashboard.json").json()
     # Operation reports: the 000/002 story (week of Monday 2021-07-19, representative in
     # English), the Safe Harbor pair (week of 2021-08-02) and Lost Souls (es, 2021-06-14).
-    weekly = dict(zip(data["weekly"]["labels"], data["weekly"]["series"]["en"], strict=True))
+    # Seven weeks from the first story to the last: bars are weeks.
+    assert data["bin"] == "week"
+    weekly = dict(zip(data["stories"]["labels"], data["stories"]["series"]["en"], strict=True))
     assert weekly["2021-07-19"] == 1 and weekly["2021-08-02"] == 1
-    assert data["weekly"]["series"]["es"][0] == 1
-    # "Three minors recovered", "75 minors located": 78 children of one story in July 2021,
-    # though two articles report it.
-    assert data["monthly"] == {"labels": ["2021-07"], "series": {"children": [78]}}
+    assert data["stories"]["series"]["es"][0] == 1
+    # "78 missing minors": 78 children of one story in July 2021, though two articles report
+    # it; children are never binned finer than months.
+    assert data["children_bin"] == "month"
+    assert data["children"] == {"labels": ["2021-07"], "series": {"children": [78]}}
 
 
 def test_no_monitor_store_attached(tmp_path: Path) -> None:

@@ -1,10 +1,12 @@
-"""The Datasette plugin of the news monitor: cluster review pages, actions and a dashboard.
+"""The Datasette plugin of the news monitor: cluster review pages, actions, a dashboard, and
+the monitor's metadata for the database that holds the store (monitor.datasette.desk).
 
 Reviewing needs the `monitor-review` permission: any signed-in actor has it, unless the
-plugin configuration names the reviewers (`"plugins": {"monitor": {"reviewers": ["alice"]}}`
-in metadata.json), or another plugin's `permission_allowed` decides. Malformed ids and filters
-are answered 400/404 with a message; multipart POSTs 415; a store Datasette cannot write is
-served read-only.
+plugin configuration names the reviewers (`"plugins": {"monitor": {"reviewers": ["alice"]}}`;
+the store's reviewers, `monitor reviewers add`, are named so and sign in through
+datasette-auth-passwords), or another plugin's `permission_allowed` decides. Malformed ids and
+filters are answered 400/404 with a message; multipart POSTs 415; a store Datasette cannot
+write is served read-only.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from datasette.utils.asgi import BadRequest, Forbidden, NotFound, Request, Respo
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader
 
 from monitor import review
+from monitor.datasette import desk
 from monitor.store import Store, StoreError
 
 if TYPE_CHECKING:  # datasette.app imports the plugins: no runtime import here
@@ -78,7 +81,10 @@ def startup(datasette: Datasette) -> Callable[[], Any]:
         db: Database | None = None
         try:
             db = await find_database(datasette, required=False)
-            if db is None or not db.is_mutable:
+            if db is None:
+                return
+            desk.remember_store(datasette, db.name, await db.table_names(), db.path)
+            if not db.is_mutable:
                 return
             if db.path and not os.access(db.path, os.W_OK):
                 raise StoreError(f"{db.path} cannot be written by this user")
@@ -90,6 +96,19 @@ def startup(datasette: Datasette) -> Callable[[], Any]:
                 read_only_databases(datasette).add(db.name)
 
     return inner
+
+
+@hookimpl
+def get_metadata(datasette: Datasette) -> dict[str, Any] | None:
+    """The monitor's metadata for the database holding the store, whatever it is called."""
+    return desk.metadata_for(datasette)
+
+
+@hookimpl
+def render_cell(value: Any, column: str, table: str | None, database: str,
+                datasette: Datasette) -> Any:
+    """Cluster ids link to the cluster's review page."""
+    return desk.cluster_link(datasette, value, column, table, database)
 
 
 def read_only_databases(datasette: Datasette) -> set[str]:
@@ -316,7 +335,8 @@ async def cluster_action(datasette: Datasette, request: Request) -> Response:
     if request.method != "POST":
         return Response.text("Use POST", status=405)
     if request.actor is None:
-        raise Forbidden("Reviewing clusters needs a signed-in actor (e.g. datasette --root)")
+        raise Forbidden("Reviewing clusters needs a signed-in actor: sign in at /-/login as "
+                        "a reviewer (monitor reviewers add NAME)")
     if not await may_review(datasette, request.actor):
         raise Forbidden(f"You are signed in as {actor_name(request.actor)} but not allowed to "
                         f"review clusters (the {REVIEW_PERMISSION} permission)")
