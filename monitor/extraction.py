@@ -773,8 +773,11 @@ def is_publisher(name: str, publishers: set[str]) -> bool:
 # ----- titles: the article's headline, without the site's or section's name -----
 
 # Between a headline and a site or section name: spaced dashes, bars, colons, middle dots,
-# guillemets and slashes; bars and the full-width colon also unspaced ("…｜日刊ゲンダイ").
-TITLE_SEPARATOR = re.compile(r"(\s+[|\-–—:·»/]\s+|\s*[|｜：]\s*)")
+# guillemets and slashes; bars (the Hangul ㅣ too) and the full-width colon also unspaced
+# ("…｜日刊ゲンダイ").
+TITLE_SEPARATOR = re.compile(r"(\s+[|\-–—:·»/]\s+|\s*[|｜：ㅣ]\s*)")
+# After a kicker: a colon, spaced dashes, bars, slashes, middle dots or guillemets.
+KICKER_SEPARATOR = re.compile(r":\s+|\s+[\-–—|/·»]\s+")
 # JSON-LD types whose `headline` is the page's own article (NewsArticle, BlogPosting...).
 ARTICLE_TYPE = re.compile(r"Article|Posting|Report")
 # A headline found in <title> covers at least this share of it (not a section name in it).
@@ -820,17 +823,71 @@ def title_candidates(tree: HtmlElement, url: str | None) -> TitleCandidates:
 
 def choose_title(found: TitleCandidates) -> str | None:
     """og:title, else the JSON-LD headline, <title> or <h1>, without site and section names;
-    the article's own headline where og:title is only the <title> the article markup disowns."""
+    the JSON-LD headline where the candidates' agreement sides with it (`prefers_headline`);
+    a headline two candidates share after different kickers; in its most usual typography."""
     headline, h1 = (strip_site(text, found.sites) if text else None
                     for text in (found.headline, found.h1))
     marks = [headline] if headline else [h1] if h1 else []  # the article's own headline
     social, core = (within(strip_site(text, found.sites), marks) if text else None
                     for text in (found.og, found.title))
-    if (headline and h1 and social and core and agree(headline, h1) and agree(social, core)
-            and not agree(social, headline)):
-        return headline
-    best = social or headline or core or h1
-    return headline if best and headline and unquoted(best) == unquoted(headline) else best
+    best = headline if prefers_headline(headline, h1, social, core) else (
+        social or headline or core or h1)
+    if best is None:
+        return None
+    others = [text for text in (social, headline, h1, core) if text]
+    best = shared_headline(best, others) or best
+    return usual_form(best, others)
+
+
+def prefers_headline(headline: str | None, h1: str | None, social: str | None,
+                     core: str | None) -> bool:
+    """Whether the JSON-LD headline, not a differing og:title, is the article's: og:title only
+    repeats <title> while JSON-LD and <h1> agree; og:title, <h1> and <title> show one headline
+    and JSON-LD names another (not the same one with a kicker: a live ticker's own name under
+    its latest entry); or <title> agrees with JSON-LD and og:title with nothing."""
+    if not (headline and h1 and social and core) or agree(social, headline):
+        return False
+    if agree(headline, h1):
+        return agree(social, core)
+    if agree(social, h1) and agree(social, core):
+        return not with_kicker(social, headline)
+    return agree(headline, core) and not agree(social, h1)
+
+
+def with_kicker(first: str, second: str) -> bool:
+    """Whether one title is the other with words added before or after it."""
+    longer, shorter = sorted((fold(first), fold(second)), key=len, reverse=True)
+    return longer.startswith(shorter) or longer.endswith(shorter)
+
+
+def shared_headline(best: str, others: list[str]) -> str | None:
+    """The headline `best` shares with another candidate that puts a different kicker before
+    it ("Attack on Israel: «Quote»" and "Escalation - «Quote»" give «Quote»); else None."""
+    kicker, headline = split_kicker(best)
+    if not kicker:
+        return None
+    words = set(WORD.findall(kicker.casefold()))
+    for other in others:
+        other_kicker, other_headline = split_kicker(other)
+        if (other_kicker and agree(other_headline, headline)
+                and not words & set(WORD.findall(other_kicker.casefold()))):
+            return headline
+    return None
+
+
+def split_kicker(text: str) -> tuple[str, str]:
+    """A title's kicker (before its first colon, spaced dash, bar or slash) and the rest;
+    ("", text) without one."""
+    parts = KICKER_SEPARATOR.split(text, maxsplit=1)
+    return (parts[0], parts[1]) if len(parts) == 2 else ("", text)
+
+
+def usual_form(best: str, others: list[str]) -> str:
+    """`best` as the candidates most often write its words: the form with the fewest quotation
+    marks, then the one most candidates give, then `best` itself."""
+    forms = [text for text in others if unquoted(text) == unquoted(best)] or [best]
+    return min(forms, key=lambda text: (len(QUOTES.findall(text)), -forms.count(text),
+                                        text != best))
 
 
 def agree(first: str, second: str) -> bool:
