@@ -533,6 +533,13 @@ BYLINE_PREFIX = re.compile(r"^(?:by|von|par|por|di|door|av|af)\s+", re.IGNORECAS
 # One person written "Last, First" (or "Last, First M."): kept whole, never split on the comma.
 LAST_FIRST = re.compile(r"[^\W\d_][\w'’-]*,\s+[^\W\d_][\w'’-]*(?:\s+[^\W\d_][\w'’-]*\.?)?")
 NAME_KEY = re.compile(r"[\W_]+")
+# Links to an author's own page: /author/jane-doe, /autoren/name/jane-doe, /reporter/jd...
+AUTHOR_LINKS = XPath('//a[contains(@href, "/autor") or contains(@href, "/author")'
+                     ' or contains(@href, "/reporter") or contains(@href, "/journalist")]')
+AUTHOR_PAGE = re.compile(r"/(?:autor|author|reporter|journalist)[a-z]*/[^?#]*[^\W\d_]",
+                         re.IGNORECASE)
+# A person's name as a link text: two to five words of letters (initials, "Dr." and hyphens).
+LINKED_NAME = re.compile(r"[^\W\d_][^\W\d_.'’-]*\.?(?:[ '’-][^\W\d_][^\W\d_.'’-]*\.?){1,4}")
 HOST_PARTS = ("www", "m", "amp", "com", "net", "org", "co", "de", "at", "ch", "uk", "be", "fr")
 
 
@@ -668,14 +675,15 @@ def page_date(tree: HtmlElement, url: str | None) -> tuple[str | None, str | Non
 
 def page_byline(tree: HtmlElement, url: str | None, found: str | None) -> str | None:
     """The article's byline: the persons named by the first source that names one (its
-    JSON-LD article, its author <meta>, `found` (trafilatura's choice), its page byline),
+    JSON-LD article, its author <meta>, `found` (trafilatura's choice), its page byline, its
+    links to an author's page),
     else an organisation its JSON-LD names; never the publisher's own name. Joined by "; "."""
     objects = json_ld_objects(tree)
     publishers = publisher_keys(tree, objects, url)
     people, bodies = json_ld_authors(main_article(objects, url), objects)
     sources: Iterator[list[str]] = itertools.chain(
         [people, _split_all(meta_authors(tree)), _split_all([found] if found else [])],
-        _page_byline_names(tree))  # read only when the sources before it name no one
+        _page_byline_names(tree), _author_link_names(tree))  # read only when needed
     for names in itertools.chain(sources, [bodies]):
         kept = [name for name in dict.fromkeys(names) if not is_publisher(name, publishers)]
         if kept:
@@ -688,6 +696,22 @@ def _page_byline_names(tree: HtmlElement) -> Iterator[list[str]]:
     name = page_author(tree)
     if name:
         yield _split_all([name])
+
+
+def _author_link_names(tree: HtmlElement) -> Iterator[list[str]]:
+    """The names of the page's first link to an author's own page ("von <a
+    href="/autoren/jane-doe">Jane Doe</a>") outside menus and footers, and of the links beside
+    it, when asked for."""
+    links = [link for link in AUTHOR_LINKS(tree) if AUTHOR_PAGE.search(link.get("href", ""))
+             and next(link.iterancestors("nav", "footer", "aside"), None) is None]
+    names = []
+    for link in links[:1] + [link for link in links[1:]
+                             if link.getparent() is links[0].getparent()]:
+        text = BYLINE_PREFIX.sub("", " ".join(link.text_content().split()))
+        words = text.split()
+        if LINKED_NAME.fullmatch(text) and not (words[0].islower() or words[-1].islower()):
+            names.append(text)
+    yield names
 
 
 def _split_all(bylines: list[str]) -> list[str]:
