@@ -103,6 +103,15 @@ XML_INVALID_BYTES = bytes(range(0x09)) + b"\x0b\x0c" + bytes(range(0x0e, 0x20))
 XML_NONCHARACTERS = ("\ufffe".encode(), "\uffff".encode())
 # A fast extraction shorter than this is retried with trafilatura's fallback extractors.
 FALLBACK_BELOW_CHARS = 500
+# A fast extraction shorter than this, and under a fifth of the text of the page's <p>
+# elements, is retried with the fallback extractors (the longer result is kept).
+WRONG_BLOCK_BELOW_CHARS = 2000
+PARAGRAPH_TEXT_SHARE = 5
+PARAGRAPH_TEXT = XPath("//p//text()")
+# A JSON-LD articleBody at least twice the extraction's length, with more than a tenth of its
+# words missing from it, replaces the extraction.
+DECLARED_TEXT_RATIO = 2
+DECLARED_MISSING_SHARE = 0.1
 # trafilatura.core's length under which a balanced extraction may be re-read in recall mode.
 ESCALATION_CONSTANT = "ESCALATION_MAX_LENGTH"
 
@@ -155,14 +164,19 @@ def extract_html_document(article: Article) -> None:
     if tree is None:
         raise ExtractionError("not an HTML document")
     declared = "articleBody" in article.body  # cheap test before the XPath search
-    article.text = normalise_paragraphs(body_text(tree, article.url, declared))
+    objects = json_ld_objects(tree)  # read once for the body, title, byline and date
+    text = body_text(tree, article.url, declared)
+    if declared:
+        text = declared_text(main_article(objects, article.url), text) or text
+    article.text = normalise_paragraphs(text)
     if not article.text:
         raise ExtractionError("no article text found in HTML")
-    meta = page_metadata(tree, article.url)
-    article.title = clean(page_title(tree, article.url) or meta.title)
-    article.author = clean(page_byline(tree, article.url, clean(meta.author)))
+    meta = head_metadata(tree, article.url)
+    title = choose_title(title_candidates(tree, article.url, objects))
+    article.title = clean(title or meta.title or body_title(tree))
+    article.author = clean(page_byline(tree, article.url, clean(meta.author), objects))
     article.canonical_url = meta.url or article.url
-    article.published, article.date_source = page_date(tree, article.canonical_url)
+    article.published, article.date_source = page_date(tree, article.canonical_url, objects)
 
 
 def parse_page(html: str) -> HtmlElement | None:
@@ -213,9 +227,29 @@ def body_text(tree: HtmlElement, url: str | None, look_for_declared: bool = True
         if len(text) >= DECLARED_BODY_MIN_CHARS:
             return text
     text = _trafilatura_text(tree, url, fast=True)
-    if len(text) < FALLBACK_BELOW_CHARS:
-        text = _trafilatura_text(tree, url, fast=False) or text
+    if len(text) < FALLBACK_BELOW_CHARS or wrong_block(tree, text):
+        text = max(_trafilatura_text(tree, url, fast=False), text, key=len)
     return text
+
+
+def wrong_block(tree: HtmlElement, text: str) -> bool:
+    """Whether a fast extraction is a short piece of a page whose paragraphs hold much more
+    (trafilatura's fast pass stopping at the first block of a body split by asides)."""
+    if len(text) >= WRONG_BLOCK_BELOW_CHARS:
+        return False
+    return len(text) * PARAGRAPH_TEXT_SHARE < sum(map(len, PARAGRAPH_TEXT(tree)))
+
+
+def declared_text(article: dict[str, Any] | None, text: str) -> str | None:
+    """The JSON-LD article's own `articleBody` where the extraction is a part of it: the
+    declared body is at least twice as long and holds words the extraction lacks."""
+    declared = (article or {}).get("articleBody")
+    if not isinstance(declared, str) or len(declared) < DECLARED_TEXT_RATIO * len(text):
+        return None
+    words = WORD.findall(unescape(declared).casefold())
+    found = set(WORD.findall(text.casefold()))
+    missing = sum(word not in found for word in words)
+    return unescape(declared) if missing > DECLARED_MISSING_SHARE * len(words) else None
 
 
 def declared_body(tree: HtmlElement) -> HtmlElement | None:
@@ -267,6 +301,20 @@ def page_metadata(tree: HtmlElement, url: str | None) -> Document:
     The subset of `trafilatura.metadata.extract_metadata` the store needs: categories, tags,
     licence and site name are skipped, and the date is left to `html_date`.
     """
+    meta = head_metadata(tree, url)
+    meta.title = meta.title or body_title(tree)
+    meta.author = meta.author or page_author(tree)
+    return meta
+
+
+def body_title(tree: HtmlElement) -> str | None:
+    """trafilatura's title search of the page's body (<h1>, <h2>), trimmed."""
+    return trim(extract_title(tree) or "") or None
+
+
+def head_metadata(tree: HtmlElement, url: str | None) -> Document:
+    """`page_metadata` without the searches of the page's body for a title and an author
+    (the station reads its own first, and trafilatura's only when those find nothing)."""
     found = list(tree.iterdescendants("head", "script"))  # one walk over the page for both
     meta = examine_meta(tree)
     if meta.author and " " not in meta.author:
@@ -275,8 +323,6 @@ def page_metadata(tree: HtmlElement, url: str | None) -> Document:
         meta = meta_json([element for element in found if element.tag == "script"], meta)
     except (ValueError, TypeError, AttributeError, KeyError) as exc:
         logger.debug("JSON-LD metadata failed: %s", exc)
-    meta.title = meta.title or extract_title(tree)
-    meta.author = meta.author or page_author(tree)
     if not meta.url:
         heads = [element for element in found if element.tag == "head"]
         meta.url = extract_url(tree, url) if has_url_link(heads) else url
@@ -664,21 +710,23 @@ def page_published(tree: HtmlElement, objects: list[dict[str, Any]],
     return best
 
 
-def page_date(tree: HtmlElement, url: str | None) -> tuple[str | None, str | None]:
+def page_date(tree: HtmlElement, url: str | None, objects: list[dict[str, Any]] | None = None
+              ) -> tuple[str | None, str | None]:
     """The publication date and where it came from: the page's article markup (JSON-LD
     article, then article:published_time), else htmldate (page metadata, then page text)."""
-    own = page_published(tree, json_ld_objects(tree), url)
+    own = page_published(tree, json_ld_objects(tree) if objects is None else objects, url)
     if own:
         return own, "html_metadata"
     return html_date(tree, url)
 
 
-def page_byline(tree: HtmlElement, url: str | None, found: str | None) -> str | None:
+def page_byline(tree: HtmlElement, url: str | None, found: str | None,
+                objects: list[dict[str, Any]] | None = None) -> str | None:
     """The article's byline: the persons named by the first source that names one (its
     JSON-LD article, its author <meta>, `found` (trafilatura's choice), its page byline, its
     links to an author's page),
     else an organisation its JSON-LD names; never the publisher's own name. Joined by "; "."""
-    objects = json_ld_objects(tree)
+    objects = json_ld_objects(tree) if objects is None else objects
     publishers = publisher_keys(tree, objects, url)
     people, bodies = json_ld_authors(main_article(objects, url), objects)
     sources: Iterator[list[str]] = itertools.chain(
@@ -830,10 +878,12 @@ def page_title(tree: HtmlElement, url: str | None) -> str | None:
     return choose_title(title_candidates(tree, url))
 
 
-def title_candidates(tree: HtmlElement, url: str | None) -> TitleCandidates:
-    """The headline candidates of a parsed page and its site names."""
+def title_candidates(tree: HtmlElement, url: str | None,
+                     top: list[dict[str, Any]] | None = None) -> TitleCandidates:
+    """The headline candidates of a parsed page and its site names (`top`: the page's
+    `json_ld_objects`, when already read)."""
     meta = head_meta(tree)
-    objects = list(ld_json_nodes(tree))
+    objects = list(ld_json_nodes(tree) if top is None else json_objects(top))
     articles = [item for item in objects if ARTICLE_TYPE.search(str(item.get("@type", "")))]
     title = tree.find(".//title")
     return TitleCandidates(
