@@ -214,7 +214,8 @@ def publisher_authors(page: GoldenPage) -> bool:
     if not page.authors:
         return False
     tree = extraction.parse_page(page.html)
-    keys = extraction.publisher_keys(tree, extraction.json_ld_objects(tree), page.url)
+    keys = extraction.publisher_keys(extraction.meta_elements(tree),
+                                     extraction.json_ld_objects(tree), page.url)
     return all(extraction.is_publisher(name, keys) for name in page.authors)
 
 

@@ -165,6 +165,7 @@ def extract_html_document(article: Article) -> None:
         raise ExtractionError("not an HTML document")
     declared = "articleBody" in article.body  # cheap test before the XPath search
     objects = json_ld_objects(tree)  # read once for the body, title, byline and date
+    metas = meta_elements(tree)
     text = body_text(tree, article.url, declared)
     if declared:
         text = declared_text(main_article(objects, article.url), text) or text
@@ -172,11 +173,12 @@ def extract_html_document(article: Article) -> None:
     if not article.text:
         raise ExtractionError("no article text found in HTML")
     meta = head_metadata(tree, article.url)
-    title = choose_title(title_candidates(tree, article.url, objects))
+    title = choose_title(title_candidates(tree, article.url, objects, metas))
     article.title = clean(title or meta.title or body_title(tree))
-    article.author = clean(page_byline(tree, article.url, clean(meta.author), objects))
+    article.author = clean(page_byline(tree, article.url, clean(meta.author), objects, metas))
     article.canonical_url = meta.url or article.url
-    article.published, article.date_source = page_date(tree, article.canonical_url, objects)
+    article.published, article.date_source = page_date(tree, article.canonical_url, objects,
+                                                       metas)
 
 
 def parse_page(html: str) -> HtmlElement | None:
@@ -677,7 +679,7 @@ def _offset(offset: str | None) -> str:
     return offset if ":" in offset else f"{offset[:3]}:{offset[3:]}"
 
 
-def published_candidates(tree: HtmlElement, objects: list[dict[str, Any]],
+def published_candidates(metas: list[HtmlElement], objects: list[dict[str, Any]],
                          url: str | None) -> list[str]:
     """The page's own publication dates, best first: its main JSON-LD article's
     datePublished (dateCreated when it has none), article:published_time and its variants,
@@ -686,21 +688,21 @@ def published_candidates(tree: HtmlElement, objects: list[dict[str, Any]],
     article = main_article(objects, url)
     if article is not None:
         values.append(article.get("datePublished") or article.get("dateCreated"))
-    metas = {}
-    for element in tree.iter("meta"):
+    contents: dict[str, str | None] = {}
+    for element in metas:
         key = (element.get("property") or element.get("name") or element.get("itemprop") or "")
-        metas.setdefault(key.lower(), element.get("content"))
-    values += [metas.get(key) for key in PUBLISHED_META]
-    values += [metas.get("datepublished"), metas.get("date")]
+        contents.setdefault(key.lower(), element.get("content"))
+    values += [contents.get(key) for key in PUBLISHED_META]
+    values += [contents.get("datepublished"), contents.get("date")]
     parsed = [parse_published(value) for value in values]
     return [value for value in parsed if value]
 
 
-def page_published(tree: HtmlElement, objects: list[dict[str, Any]],
+def page_published(metas: list[HtmlElement], objects: list[dict[str, Any]],
                    url: str | None) -> str | None:
     """The article's own publication date from its markup: the first candidate, given the
     time or offset a later candidate of the same day (and minute) adds to it."""
-    candidates = published_candidates(tree, objects, url)
+    candidates = published_candidates(metas, objects, url)
     if not candidates:
         return None
     best = candidates[0]
@@ -710,27 +712,30 @@ def page_published(tree: HtmlElement, objects: list[dict[str, Any]],
     return best
 
 
-def page_date(tree: HtmlElement, url: str | None, objects: list[dict[str, Any]] | None = None
-              ) -> tuple[str | None, str | None]:
+def page_date(tree: HtmlElement, url: str | None, objects: list[dict[str, Any]] | None = None,
+              metas: list[HtmlElement] | None = None) -> tuple[str | None, str | None]:
     """The publication date and where it came from: the page's article markup (JSON-LD
     article, then article:published_time), else htmldate (page metadata, then page text)."""
-    own = page_published(tree, json_ld_objects(tree) if objects is None else objects, url)
+    own = page_published(meta_elements(tree) if metas is None else metas,
+                         json_ld_objects(tree) if objects is None else objects, url)
     if own:
         return own, "html_metadata"
     return html_date(tree, url)
 
 
 def page_byline(tree: HtmlElement, url: str | None, found: str | None,
-                objects: list[dict[str, Any]] | None = None) -> str | None:
+                objects: list[dict[str, Any]] | None = None,
+                metas: list[HtmlElement] | None = None) -> str | None:
     """The article's byline: the persons named by the first source that names one (its
     JSON-LD article, its author <meta>, `found` (trafilatura's choice), its page byline, its
     links to an author's page),
     else an organisation its JSON-LD names; never the publisher's own name. Joined by "; "."""
     objects = json_ld_objects(tree) if objects is None else objects
-    publishers = publisher_keys(tree, objects, url)
+    metas = meta_elements(tree) if metas is None else metas
+    publishers = publisher_keys(metas, objects, url)
     people, bodies = json_ld_authors(main_article(objects, url), objects)
     sources: Iterator[list[str]] = itertools.chain(
-        [people, _split_all(meta_authors(tree)), _split_all([found] if found else [])],
+        [people, _split_all(meta_authors(metas)), _split_all([found] if found else [])],
         _page_byline_names(tree), _author_link_names(tree))  # read only when needed
     for names in itertools.chain(sources, [bodies]):
         kept = [name for name in dict.fromkeys(names) if not is_publisher(name, publishers)]
@@ -791,10 +796,10 @@ def json_ld_authors(article: dict[str, Any] | None,
     return people, bodies
 
 
-def meta_authors(tree: HtmlElement) -> list[str]:
+def meta_authors(metas: list[HtmlElement]) -> list[str]:
     """The names in the page's author <meta> elements (not URLs or social handles)."""
     names = []
-    for element in tree.iter("meta"):
+    for element in metas:
         key = (element.get("name") or element.get("property") or "").lower()
         value = (element.get("content") or "").strip()
         if key in AUTHOR_META and value and not value.startswith(("http", "@", "www.")):
@@ -811,11 +816,11 @@ def split_byline(text: str) -> list[str]:
     return [name.strip() for name in names.split(";") if name.strip()]
 
 
-def publisher_keys(tree: HtmlElement, objects: list[dict[str, Any]],
+def publisher_keys(metas: list[HtmlElement], objects: list[dict[str, Any]],
                    url: str | None) -> set[str]:
     """Folded names of the publisher: og:site_name and publisher <meta>, JSON-LD publisher
     (and Organization/WebSite) names, and the site's host name."""
-    names = [element.get("content") for element in tree.iter("meta")
+    names = [element.get("content") for element in metas
              if (element.get("property") or element.get("name") or "").lower() in PUBLISHER_META]
     for item in objects:
         for publisher in _as_list(item.get("publisher")) + [item]:
@@ -879,10 +884,11 @@ def page_title(tree: HtmlElement, url: str | None) -> str | None:
 
 
 def title_candidates(tree: HtmlElement, url: str | None,
-                     top: list[dict[str, Any]] | None = None) -> TitleCandidates:
-    """The headline candidates of a parsed page and its site names (`top`: the page's
-    `json_ld_objects`, when already read)."""
-    meta = head_meta(tree)
+                     top: list[dict[str, Any]] | None = None,
+                     metas: list[HtmlElement] | None = None) -> TitleCandidates:
+    """The headline candidates of a parsed page and its site names (`top` and `metas`: the
+    page's `json_ld_objects` and `meta_elements`, when already read)."""
+    meta = head_meta(meta_elements(tree) if metas is None else metas)
     objects = list(ld_json_nodes(tree) if top is None else json_objects(top))
     articles = [item for item in objects if ARTICLE_TYPE.search(str(item.get("@type", "")))]
     title = tree.find(".//title")
@@ -987,10 +993,15 @@ def within(text: str, marks: list[str]) -> str:
     return text
 
 
-def head_meta(tree: HtmlElement) -> dict[str, str]:
+def meta_elements(tree: HtmlElement) -> list[HtmlElement]:
+    """The page's <meta> elements (read once, used by the title, date and byline)."""
+    return list(tree.iter("meta"))
+
+
+def head_meta(metas: list[HtmlElement]) -> dict[str, str]:
     """The first content of each <meta> property or name (og:title, og:site_name...)."""
     values: dict[str, str] = {}
-    for element in tree.iter("meta"):
+    for element in metas:
         key, content = element.get("property") or element.get("name"), element.get("content")
         if key and content and key not in values:
             values[key] = content
