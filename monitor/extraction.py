@@ -61,6 +61,8 @@ TITLE_MAX_CHARS = 160
 # NUL, U+FFFD and the C0/C1 controls other than \t \n \v \f \r: signs of a binary body.
 BINARY_CHARS = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\ufffd]")
 WORD = re.compile(r"\w+")
+HORIZONTAL_SPACE = re.compile(r"[ \t\u00a0]+")
+BLANK_LINES = re.compile(r"\n{3,}")
 # schema.org microdata: the element a page itself marks as the article's body.
 DECLARED_BODY = XPath('//*[@itemprop="articleBody"]')
 DECLARED_BODY_MIN_CHARS = 200
@@ -97,10 +99,11 @@ JSON_SCRIPT_TYPES = ("application/ld+json", "application/settings+json")
 JSON_STRING = re.compile(r'("[^"\\]*(?:\\.[^"\\]*)*")')  # its (?:\\.|[^"\\])*, unrolled
 JSON_SPACE = re.compile(r"\s+")
 SURROGATES = re.compile("[\ud800-\udfff]")
-# trafilatura.utils.INVALID_XML_CHARS in UTF-8: C0 controls but tab, newline and carriage
-# return (one byte each, never inside a longer character), and U+FFFE, U+FFFF.
+# trafilatura.utils.INVALID_XML_CHARS: C0 controls but tab, newline and carriage return, in
+# UTF-8 (one byte each, never inside a longer character), and U+FFFE, U+FFFF (searched in the
+# decoded page: a page stored one byte a character cannot hold them, so Python answers at once).
 XML_INVALID_BYTES = bytes(range(0x09)) + b"\x0b\x0c" + bytes(range(0x0e, 0x20))
-XML_NONCHARACTERS = ("\ufffe".encode(), "\uffff".encode())
+XML_NONCHARACTERS = ("\ufffe", "\uffff")
 # A fast extraction shorter than this is retried with trafilatura's fallback extractors.
 FALLBACK_BELOW_CHARS = 500
 # A fast extraction shorter than this, and under a fifth of the text of the page's <p>
@@ -188,12 +191,13 @@ def parse_page(html: str) -> HtmlElement | None:
 
     A page holding such characters, or lone surrogates, is left to `load_html` itself."""
     beginning = html[:50].lower()
+    if any(char in html for char in XML_NONCHARACTERS):
+        return load_html(html)
     try:
         data = _repair_start(html, beginning).encode("utf-8")
     except UnicodeEncodeError:  # lone surrogates: lxml reads the string its own way
         return load_html(html)
-    if len(data.translate(None, XML_INVALID_BYTES)) != len(data) or any(
-            char in data for char in XML_NONCHARACTERS):
+    if len(data.translate(None, XML_INVALID_BYTES)) != len(data):
         return load_html(html)
     try:
         tree = fromstring(data, parser=HTML_PARSER)
@@ -506,8 +510,8 @@ def find_text_date(text: str, languages: list[str] | None) -> str | None:
 
 def normalise_paragraphs(text: str) -> str:
     """Trim lines, collapse runs of blank lines, keep paragraph breaks."""
-    lines = [re.sub(r"[ \t\u00a0]+", " ", line).strip() for line in text.splitlines()]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    lines = [line.strip() for line in HORIZONTAL_SPACE.sub(" ", text).splitlines()]
+    return BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 
 
 def opening_sentence(text: str) -> str:
