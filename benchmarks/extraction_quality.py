@@ -135,12 +135,15 @@ class Extracted:
 
 @dataclass(frozen=True)
 class Scores:
-    """One page's scores: body F1, and whether title, day and author are right (None: no gold)."""
+    """One page's scores: body F1, and whether title, day and author are right (None: no gold);
+    `by_publisher`: every golden author is the publisher's own name (the station never
+    names the publisher as author)."""
 
     body: float
     title: bool
     day: bool
     author: bool | None
+    by_publisher: bool = False
 
 
 def fundus_pages(limit: int | None = None) -> list[GoldenPage]:
@@ -199,18 +202,33 @@ def author_hit(golden: list[str], found: str | None) -> bool | None:
 
 
 def score(page: GoldenPage, got: Extracted) -> Scores:
-    """One page's four scores."""
+    """One page's scores."""
     return Scores(bag_f1(page.body, got.text), collapse(got.title) == collapse(page.title),
-                  (got.published or "")[:10] == page.day, author_hit(page.authors, got.author))
+                  (got.published or "")[:10] == page.day, author_hit(page.authors, got.author),
+                  publisher_authors(page))
 
 
-def shares(scores: Iterable[Scores]) -> tuple[int, float, float, float, float]:
-    """Pages, mean body F1, title share, day share, author hit rate (pages with a golden one)."""
+def publisher_authors(page: GoldenPage) -> bool:
+    """Whether every golden author is the publisher's own name (og:site_name, JSON-LD
+    publisher, host name: the station's `is_publisher`)."""
+    if not page.authors:
+        return False
+    tree = extraction.parse_page(page.html)
+    keys = extraction.publisher_keys(extraction.meta_elements(tree),
+                                     extraction.json_ld_objects(tree), page.url)
+    return all(extraction.is_publisher(name, keys) for name in page.authors)
+
+
+def shares(scores: Iterable[Scores]) -> tuple[int, float, float, float, float, float]:
+    """Pages, mean body F1, title share, day share, author hit rate (pages with a golden one),
+    and the same without the pages whose golden author is the publisher."""
     scores = list(scores)
     authors = [s.author for s in scores if s.author is not None]
+    people = [s.author for s in scores if s.author is not None and not s.by_publisher]
     return (len(scores), statistics.fmean(s.body for s in scores),
             statistics.fmean(s.title for s in scores), statistics.fmean(s.day for s in scores),
-            statistics.fmean(authors) if authors else float("nan"))
+            statistics.fmean(authors) if authors else float("nan"),
+            statistics.fmean(people) if people else float("nan"))
 
 
 def fundus_scores(pages: list[GoldenPage]) -> dict[str, list[Scores]]:
@@ -223,7 +241,8 @@ def fundus_report(limit: int | None, titles: int) -> None:
     """Print overall and per-language figures of both systems on fundus-dev."""
     pages = fundus_pages(limit)
     scores = fundus_scores(pages)
-    headers = ["system", "pages", "body F1", "title exact", "day", "author hit"]
+    headers = ["system", "pages", "body F1", "title exact", "day", "author hit",
+               "not publisher"]
     print(f"\nfundus-dev: {len(pages)} pages, "
           f"{len({p.language for p in pages})} languages; trafilatura {trafilatura.__version__}")
     print(table(headers, [(name, *shares(s)) for name, s in scores.items()]))

@@ -61,6 +61,8 @@ TITLE_MAX_CHARS = 160
 # NUL, U+FFFD and the C0/C1 controls other than \t \n \v \f \r: signs of a binary body.
 BINARY_CHARS = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\ufffd]")
 WORD = re.compile(r"\w+")
+HORIZONTAL_SPACE = re.compile(r"[ \t\u00a0]+")
+BLANK_LINES = re.compile(r"\n{3,}")
 # schema.org microdata: the element a page itself marks as the article's body.
 DECLARED_BODY = XPath('//*[@itemprop="articleBody"]')
 DECLARED_BODY_MIN_CHARS = 200
@@ -97,12 +99,22 @@ JSON_SCRIPT_TYPES = ("application/ld+json", "application/settings+json")
 JSON_STRING = re.compile(r'("[^"\\]*(?:\\.[^"\\]*)*")')  # its (?:\\.|[^"\\])*, unrolled
 JSON_SPACE = re.compile(r"\s+")
 SURROGATES = re.compile("[\ud800-\udfff]")
-# trafilatura.utils.INVALID_XML_CHARS in UTF-8: C0 controls but tab, newline and carriage
-# return (one byte each, never inside a longer character), and U+FFFE, U+FFFF.
+# trafilatura.utils.INVALID_XML_CHARS: C0 controls but tab, newline and carriage return, in
+# UTF-8 (one byte each, never inside a longer character), and U+FFFE, U+FFFF (searched in the
+# decoded page: a page stored one byte a character cannot hold them, so Python answers at once).
 XML_INVALID_BYTES = bytes(range(0x09)) + b"\x0b\x0c" + bytes(range(0x0e, 0x20))
-XML_NONCHARACTERS = ("\ufffe".encode(), "\uffff".encode())
+XML_NONCHARACTERS = ("\ufffe", "\uffff")
 # A fast extraction shorter than this is retried with trafilatura's fallback extractors.
 FALLBACK_BELOW_CHARS = 500
+# A fast extraction shorter than this, and under a fifth of the text of the page's <p>
+# elements, is retried with the fallback extractors (the longer result is kept).
+WRONG_BLOCK_BELOW_CHARS = 2000
+PARAGRAPH_TEXT_SHARE = 5
+PARAGRAPH_TEXT = XPath("//p//text()")
+# A JSON-LD articleBody at least twice the extraction's length, with more than a tenth of its
+# words missing from it, replaces the extraction.
+DECLARED_TEXT_RATIO = 2
+DECLARED_MISSING_SHARE = 0.1
 # trafilatura.core's length under which a balanced extraction may be re-read in recall mode.
 ESCALATION_CONSTANT = "ESCALATION_MAX_LENGTH"
 
@@ -155,14 +167,21 @@ def extract_html_document(article: Article) -> None:
     if tree is None:
         raise ExtractionError("not an HTML document")
     declared = "articleBody" in article.body  # cheap test before the XPath search
-    article.text = normalise_paragraphs(body_text(tree, article.url, declared))
+    objects = json_ld_objects(tree)  # read once for the body, title, byline and date
+    metas = meta_elements(tree)
+    text = body_text(tree, article.url, declared)
+    if declared:
+        text = declared_text(main_article(objects, article.url), text) or text
+    article.text = normalise_paragraphs(text)
     if not article.text:
         raise ExtractionError("no article text found in HTML")
-    meta = page_metadata(tree, article.url)
-    article.title = clean(page_title(tree, article.url) or meta.title)
-    article.author = clean(page_byline(tree, article.url, clean(meta.author)))
+    meta = head_metadata(tree, article.url)
+    title = choose_title(title_candidates(tree, article.url, objects, metas))
+    article.title = clean(title or meta.title or body_title(tree))
+    article.author = clean(page_byline(tree, article.url, clean(meta.author), objects, metas))
     article.canonical_url = meta.url or article.url
-    article.published, article.date_source = page_date(tree, article.canonical_url)
+    article.published, article.date_source = page_date(tree, article.canonical_url, objects,
+                                                       metas)
 
 
 def parse_page(html: str) -> HtmlElement | None:
@@ -172,12 +191,13 @@ def parse_page(html: str) -> HtmlElement | None:
 
     A page holding such characters, or lone surrogates, is left to `load_html` itself."""
     beginning = html[:50].lower()
+    if any(char in html for char in XML_NONCHARACTERS):
+        return load_html(html)
     try:
         data = _repair_start(html, beginning).encode("utf-8")
     except UnicodeEncodeError:  # lone surrogates: lxml reads the string its own way
         return load_html(html)
-    if len(data.translate(None, XML_INVALID_BYTES)) != len(data) or any(
-            char in data for char in XML_NONCHARACTERS):
+    if len(data.translate(None, XML_INVALID_BYTES)) != len(data):
         return load_html(html)
     try:
         tree = fromstring(data, parser=HTML_PARSER)
@@ -213,9 +233,29 @@ def body_text(tree: HtmlElement, url: str | None, look_for_declared: bool = True
         if len(text) >= DECLARED_BODY_MIN_CHARS:
             return text
     text = _trafilatura_text(tree, url, fast=True)
-    if len(text) < FALLBACK_BELOW_CHARS:
-        text = _trafilatura_text(tree, url, fast=False) or text
+    if len(text) < FALLBACK_BELOW_CHARS or wrong_block(tree, text):
+        text = max(_trafilatura_text(tree, url, fast=False), text, key=len)
     return text
+
+
+def wrong_block(tree: HtmlElement, text: str) -> bool:
+    """Whether a fast extraction is a short piece of a page whose paragraphs hold much more
+    (trafilatura's fast pass stopping at the first block of a body split by asides)."""
+    if len(text) >= WRONG_BLOCK_BELOW_CHARS:
+        return False
+    return len(text) * PARAGRAPH_TEXT_SHARE < sum(map(len, PARAGRAPH_TEXT(tree)))
+
+
+def declared_text(article: dict[str, Any] | None, text: str) -> str | None:
+    """The JSON-LD article's own `articleBody` where the extraction is a part of it: the
+    declared body is at least twice as long and holds words the extraction lacks."""
+    declared = (article or {}).get("articleBody")
+    if not isinstance(declared, str) or len(declared) < DECLARED_TEXT_RATIO * len(text):
+        return None
+    words = WORD.findall(unescape(declared).casefold())
+    found = set(WORD.findall(text.casefold()))
+    missing = sum(word not in found for word in words)
+    return unescape(declared) if missing > DECLARED_MISSING_SHARE * len(words) else None
 
 
 def declared_body(tree: HtmlElement) -> HtmlElement | None:
@@ -267,6 +307,20 @@ def page_metadata(tree: HtmlElement, url: str | None) -> Document:
     The subset of `trafilatura.metadata.extract_metadata` the store needs: categories, tags,
     licence and site name are skipped, and the date is left to `html_date`.
     """
+    meta = head_metadata(tree, url)
+    meta.title = meta.title or body_title(tree)
+    meta.author = meta.author or page_author(tree)
+    return meta
+
+
+def body_title(tree: HtmlElement) -> str | None:
+    """trafilatura's title search of the page's body (<h1>, <h2>), trimmed."""
+    return trim(extract_title(tree) or "") or None
+
+
+def head_metadata(tree: HtmlElement, url: str | None) -> Document:
+    """`page_metadata` without the searches of the page's body for a title and an author
+    (the station reads its own first, and trafilatura's only when those find nothing)."""
     found = list(tree.iterdescendants("head", "script"))  # one walk over the page for both
     meta = examine_meta(tree)
     if meta.author and " " not in meta.author:
@@ -275,8 +329,6 @@ def page_metadata(tree: HtmlElement, url: str | None) -> Document:
         meta = meta_json([element for element in found if element.tag == "script"], meta)
     except (ValueError, TypeError, AttributeError, KeyError) as exc:
         logger.debug("JSON-LD metadata failed: %s", exc)
-    meta.title = meta.title or extract_title(tree)
-    meta.author = meta.author or page_author(tree)
     if not meta.url:
         heads = [element for element in found if element.tag == "head"]
         meta.url = extract_url(tree, url) if has_url_link(heads) else url
@@ -458,8 +510,8 @@ def find_text_date(text: str, languages: list[str] | None) -> str | None:
 
 def normalise_paragraphs(text: str) -> str:
     """Trim lines, collapse runs of blank lines, keep paragraph breaks."""
-    lines = [re.sub(r"[ \t\u00a0]+", " ", line).strip() for line in text.splitlines()]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    lines = [line.strip() for line in HORIZONTAL_SPACE.sub(" ", text).splitlines()]
+    return BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 
 
 def opening_sentence(text: str) -> str:
@@ -533,6 +585,13 @@ BYLINE_PREFIX = re.compile(r"^(?:by|von|par|por|di|door|av|af)\s+", re.IGNORECAS
 # One person written "Last, First" (or "Last, First M."): kept whole, never split on the comma.
 LAST_FIRST = re.compile(r"[^\W\d_][\w'’-]*,\s+[^\W\d_][\w'’-]*(?:\s+[^\W\d_][\w'’-]*\.?)?")
 NAME_KEY = re.compile(r"[\W_]+")
+# Links to an author's own page: /author/jane-doe, /autoren/name/jane-doe, /reporter/jd...
+AUTHOR_LINKS = XPath('//a[contains(@href, "/autor") or contains(@href, "/author")'
+                     ' or contains(@href, "/reporter") or contains(@href, "/journalist")]')
+AUTHOR_PAGE = re.compile(r"/(?:autor|author|reporter|journalist)[a-z]*/[^?#]*[^\W\d_]",
+                         re.IGNORECASE)
+# A person's name as a link text: two to five words of letters (initials, "Dr." and hyphens).
+LINKED_NAME = re.compile(r"[^\W\d_][^\W\d_.'’-]*\.?(?:[ '’-][^\W\d_][^\W\d_.'’-]*\.?){1,4}")
 HOST_PARTS = ("www", "m", "amp", "com", "net", "org", "co", "de", "at", "ch", "uk", "be", "fr")
 
 
@@ -624,7 +683,7 @@ def _offset(offset: str | None) -> str:
     return offset if ":" in offset else f"{offset[:3]}:{offset[3:]}"
 
 
-def published_candidates(tree: HtmlElement, objects: list[dict[str, Any]],
+def published_candidates(metas: list[HtmlElement], objects: list[dict[str, Any]],
                          url: str | None) -> list[str]:
     """The page's own publication dates, best first: its main JSON-LD article's
     datePublished (dateCreated when it has none), article:published_time and its variants,
@@ -633,21 +692,21 @@ def published_candidates(tree: HtmlElement, objects: list[dict[str, Any]],
     article = main_article(objects, url)
     if article is not None:
         values.append(article.get("datePublished") or article.get("dateCreated"))
-    metas = {}
-    for element in tree.iter("meta"):
+    contents: dict[str, str | None] = {}
+    for element in metas:
         key = (element.get("property") or element.get("name") or element.get("itemprop") or "")
-        metas.setdefault(key.lower(), element.get("content"))
-    values += [metas.get(key) for key in PUBLISHED_META]
-    values += [metas.get("datepublished"), metas.get("date")]
+        contents.setdefault(key.lower(), element.get("content"))
+    values += [contents.get(key) for key in PUBLISHED_META]
+    values += [contents.get("datepublished"), contents.get("date")]
     parsed = [parse_published(value) for value in values]
     return [value for value in parsed if value]
 
 
-def page_published(tree: HtmlElement, objects: list[dict[str, Any]],
+def page_published(metas: list[HtmlElement], objects: list[dict[str, Any]],
                    url: str | None) -> str | None:
     """The article's own publication date from its markup: the first candidate, given the
     time or offset a later candidate of the same day (and minute) adds to it."""
-    candidates = published_candidates(tree, objects, url)
+    candidates = published_candidates(metas, objects, url)
     if not candidates:
         return None
     best = candidates[0]
@@ -657,25 +716,31 @@ def page_published(tree: HtmlElement, objects: list[dict[str, Any]],
     return best
 
 
-def page_date(tree: HtmlElement, url: str | None) -> tuple[str | None, str | None]:
+def page_date(tree: HtmlElement, url: str | None, objects: list[dict[str, Any]] | None = None,
+              metas: list[HtmlElement] | None = None) -> tuple[str | None, str | None]:
     """The publication date and where it came from: the page's article markup (JSON-LD
     article, then article:published_time), else htmldate (page metadata, then page text)."""
-    own = page_published(tree, json_ld_objects(tree), url)
+    own = page_published(meta_elements(tree) if metas is None else metas,
+                         json_ld_objects(tree) if objects is None else objects, url)
     if own:
         return own, "html_metadata"
     return html_date(tree, url)
 
 
-def page_byline(tree: HtmlElement, url: str | None, found: str | None) -> str | None:
+def page_byline(tree: HtmlElement, url: str | None, found: str | None,
+                objects: list[dict[str, Any]] | None = None,
+                metas: list[HtmlElement] | None = None) -> str | None:
     """The article's byline: the persons named by the first source that names one (its
-    JSON-LD article, its author <meta>, `found` (trafilatura's choice), its page byline),
+    JSON-LD article, its author <meta>, `found` (trafilatura's choice), its page byline, its
+    links to an author's page),
     else an organisation its JSON-LD names; never the publisher's own name. Joined by "; "."""
-    objects = json_ld_objects(tree)
-    publishers = publisher_keys(tree, objects, url)
+    objects = json_ld_objects(tree) if objects is None else objects
+    metas = meta_elements(tree) if metas is None else metas
+    publishers = publisher_keys(metas, objects, url)
     people, bodies = json_ld_authors(main_article(objects, url), objects)
     sources: Iterator[list[str]] = itertools.chain(
-        [people, _split_all(meta_authors(tree)), _split_all([found] if found else [])],
-        _page_byline_names(tree))  # read only when the sources before it name no one
+        [people, _split_all(meta_authors(metas)), _split_all([found] if found else [])],
+        _page_byline_names(tree), _author_link_names(tree))  # read only when needed
     for names in itertools.chain(sources, [bodies]):
         kept = [name for name in dict.fromkeys(names) if not is_publisher(name, publishers)]
         if kept:
@@ -688,6 +753,22 @@ def _page_byline_names(tree: HtmlElement) -> Iterator[list[str]]:
     name = page_author(tree)
     if name:
         yield _split_all([name])
+
+
+def _author_link_names(tree: HtmlElement) -> Iterator[list[str]]:
+    """The names of the page's first link to an author's own page ("von <a
+    href="/autoren/jane-doe">Jane Doe</a>") outside menus and footers, and of the links beside
+    it, when asked for."""
+    links = [link for link in AUTHOR_LINKS(tree) if AUTHOR_PAGE.search(link.get("href", ""))
+             and next(link.iterancestors("nav", "footer", "aside"), None) is None]
+    names = []
+    for link in links[:1] + [link for link in links[1:]
+                             if link.getparent() is links[0].getparent()]:
+        text = BYLINE_PREFIX.sub("", " ".join(link.text_content().split()))
+        words = text.split()
+        if LINKED_NAME.fullmatch(text) and not (words[0].islower() or words[-1].islower()):
+            names.append(text)
+    yield names
 
 
 def _split_all(bylines: list[str]) -> list[str]:
@@ -719,10 +800,10 @@ def json_ld_authors(article: dict[str, Any] | None,
     return people, bodies
 
 
-def meta_authors(tree: HtmlElement) -> list[str]:
+def meta_authors(metas: list[HtmlElement]) -> list[str]:
     """The names in the page's author <meta> elements (not URLs or social handles)."""
     names = []
-    for element in tree.iter("meta"):
+    for element in metas:
         key = (element.get("name") or element.get("property") or "").lower()
         value = (element.get("content") or "").strip()
         if key in AUTHOR_META and value and not value.startswith(("http", "@", "www.")):
@@ -739,11 +820,11 @@ def split_byline(text: str) -> list[str]:
     return [name.strip() for name in names.split(";") if name.strip()]
 
 
-def publisher_keys(tree: HtmlElement, objects: list[dict[str, Any]],
+def publisher_keys(metas: list[HtmlElement], objects: list[dict[str, Any]],
                    url: str | None) -> set[str]:
     """Folded names of the publisher: og:site_name and publisher <meta>, JSON-LD publisher
     (and Organization/WebSite) names, and the site's host name."""
-    names = [element.get("content") for element in tree.iter("meta")
+    names = [element.get("content") for element in metas
              if (element.get("property") or element.get("name") or "").lower() in PUBLISHER_META]
     for item in objects:
         for publisher in _as_list(item.get("publisher")) + [item]:
@@ -773,8 +854,11 @@ def is_publisher(name: str, publishers: set[str]) -> bool:
 # ----- titles: the article's headline, without the site's or section's name -----
 
 # Between a headline and a site or section name: spaced dashes, bars, colons, middle dots,
-# guillemets and slashes; bars and the full-width colon also unspaced ("…｜日刊ゲンダイ").
-TITLE_SEPARATOR = re.compile(r"(\s+[|\-–—:·»/]\s+|\s*[|｜：]\s*)")
+# guillemets and slashes; bars (the Hangul ㅣ too) and the full-width colon also unspaced
+# ("…｜日刊ゲンダイ").
+TITLE_SEPARATOR = re.compile(r"(\s+[|\-–—:·»/]\s+|\s*[|｜：ㅣ]\s*)")
+# After a kicker: a colon, spaced dashes, bars, slashes, middle dots or guillemets.
+KICKER_SEPARATOR = re.compile(r":\s+|\s+[\-–—|/·»]\s+")
 # JSON-LD types whose `headline` is the page's own article (NewsArticle, BlogPosting...).
 ARTICLE_TYPE = re.compile(r"Article|Posting|Report")
 # A headline found in <title> covers at least this share of it (not a section name in it).
@@ -803,10 +887,13 @@ def page_title(tree: HtmlElement, url: str | None) -> str | None:
     return choose_title(title_candidates(tree, url))
 
 
-def title_candidates(tree: HtmlElement, url: str | None) -> TitleCandidates:
-    """The headline candidates of a parsed page and its site names."""
-    meta = head_meta(tree)
-    objects = list(ld_json_nodes(tree))
+def title_candidates(tree: HtmlElement, url: str | None,
+                     top: list[dict[str, Any]] | None = None,
+                     metas: list[HtmlElement] | None = None) -> TitleCandidates:
+    """The headline candidates of a parsed page and its site names (`top` and `metas`: the
+    page's `json_ld_objects` and `meta_elements`, when already read)."""
+    meta = head_meta(meta_elements(tree) if metas is None else metas)
+    objects = list(ld_json_nodes(tree) if top is None else json_objects(top))
     articles = [item for item in objects if ARTICLE_TYPE.search(str(item.get("@type", "")))]
     title = tree.find(".//title")
     return TitleCandidates(
@@ -820,17 +907,71 @@ def title_candidates(tree: HtmlElement, url: str | None) -> TitleCandidates:
 
 def choose_title(found: TitleCandidates) -> str | None:
     """og:title, else the JSON-LD headline, <title> or <h1>, without site and section names;
-    the article's own headline where og:title is only the <title> the article markup disowns."""
+    the JSON-LD headline where the candidates' agreement sides with it (`prefers_headline`);
+    a headline two candidates share after different kickers; in its most usual typography."""
     headline, h1 = (strip_site(text, found.sites) if text else None
                     for text in (found.headline, found.h1))
     marks = [headline] if headline else [h1] if h1 else []  # the article's own headline
     social, core = (within(strip_site(text, found.sites), marks) if text else None
                     for text in (found.og, found.title))
-    if (headline and h1 and social and core and agree(headline, h1) and agree(social, core)
-            and not agree(social, headline)):
-        return headline
-    best = social or headline or core or h1
-    return headline if best and headline and unquoted(best) == unquoted(headline) else best
+    best = headline if prefers_headline(headline, h1, social, core) else (
+        social or headline or core or h1)
+    if best is None:
+        return None
+    others = [text for text in (social, headline, h1, core) if text]
+    best = shared_headline(best, others) or best
+    return usual_form(best, others)
+
+
+def prefers_headline(headline: str | None, h1: str | None, social: str | None,
+                     core: str | None) -> bool:
+    """Whether the JSON-LD headline, not a differing og:title, is the article's: og:title only
+    repeats <title> while JSON-LD and <h1> agree; og:title, <h1> and <title> show one headline
+    and JSON-LD names another (not the same one with a kicker: a live ticker's own name under
+    its latest entry); or <title> agrees with JSON-LD and og:title with nothing."""
+    if not (headline and h1 and social and core) or agree(social, headline):
+        return False
+    if agree(headline, h1):
+        return agree(social, core)
+    if agree(social, h1) and agree(social, core):
+        return not with_kicker(social, headline)
+    return agree(headline, core) and not agree(social, h1)
+
+
+def with_kicker(first: str, second: str) -> bool:
+    """Whether one title is the other with words added before or after it."""
+    longer, shorter = sorted((fold(first), fold(second)), key=len, reverse=True)
+    return longer.startswith(shorter) or longer.endswith(shorter)
+
+
+def shared_headline(best: str, others: list[str]) -> str | None:
+    """The headline `best` shares with another candidate that puts a different kicker before
+    it ("Attack on Israel: «Quote»" and "Escalation - «Quote»" give «Quote»); else None."""
+    kicker, headline = split_kicker(best)
+    if not kicker:
+        return None
+    words = set(WORD.findall(kicker.casefold()))
+    for other in others:
+        other_kicker, other_headline = split_kicker(other)
+        if (other_kicker and agree(other_headline, headline)
+                and not words & set(WORD.findall(other_kicker.casefold()))):
+            return headline
+    return None
+
+
+def split_kicker(text: str) -> tuple[str, str]:
+    """A title's kicker (before its first colon, spaced dash, bar or slash) and the rest;
+    ("", text) without one."""
+    parts = KICKER_SEPARATOR.split(text, maxsplit=1)
+    return (parts[0], parts[1]) if len(parts) == 2 else ("", text)
+
+
+def usual_form(best: str, others: list[str]) -> str:
+    """`best` as the candidates most often write its words: the form with the fewest quotation
+    marks, then the one most candidates give, then `best` itself."""
+    forms = [text for text in others if unquoted(text) == unquoted(best)] or [best]
+    return min(forms, key=lambda text: (len(QUOTES.findall(text)), -forms.count(text),
+                                        text != best))
 
 
 def agree(first: str, second: str) -> bool:
@@ -856,10 +997,15 @@ def within(text: str, marks: list[str]) -> str:
     return text
 
 
-def head_meta(tree: HtmlElement) -> dict[str, str]:
+def meta_elements(tree: HtmlElement) -> list[HtmlElement]:
+    """The page's <meta> elements (read once, used by the title, date and byline)."""
+    return list(tree.iter("meta"))
+
+
+def head_meta(metas: list[HtmlElement]) -> dict[str, str]:
     """The first content of each <meta> property or name (og:title, og:site_name...)."""
     values: dict[str, str] = {}
-    for element in tree.iter("meta"):
+    for element in metas:
         key, content = element.get("property") or element.get("name"), element.get("content")
         if key and content and key not in values:
             values[key] = content

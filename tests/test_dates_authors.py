@@ -146,3 +146,24 @@ def test_json_ld_author_reference_resolved_in_graph() -> None:
         {"@type": "Article", "author": {"@id": "https://e.org/#/person/1"}},
         {"@type": "Person", "@id": "https://e.org/#/person/1", "name": "Mohloai Mpesi"}]}
     assert page(ld(graph)).author == "Mohloai Mpesi"
+
+
+def test_byline_link_to_the_author_page() -> None:
+    byline = '<p class="meta">von <a href="/autoren/name/erika-muster">Dr. Erika Muster</a></p>'
+    assert page(meta("author", "News Example", attr="name"), byline,
+                url="https://www.news-example.de/x.html").author == "Dr. Erika Muster"
+
+
+def test_byline_links_side_by_side_are_all_authors() -> None:
+    byline = ('<div>By <a href="/author/jane-doe">Jane Doe</a> and '
+              '<a href="/author/john-roe">John Roe</a></div>')
+    assert page(byline=byline).author == "Jane Doe; John Roe"
+
+
+def test_author_links_in_menus_are_not_the_byline() -> None:
+    menu = '<nav><a href="/authors/chris-columnist">Chris Columnist</a></nav>'
+    assert page(byline=menu).author is None
+
+
+def test_author_link_that_is_not_a_name_is_ignored() -> None:
+    assert page(byline='<p><a href="/authors/guide">Guide to authors</a></p>').author is None

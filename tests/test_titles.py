@@ -88,11 +88,73 @@ def test_article_markup_wins_over_a_social_title_shared_with_title() -> None:
     assert title_of(html) == "Only a third of the children came to school"
 
 
-def test_json_ld_typography_is_kept_when_only_quotes_differ() -> None:
+def test_typography_most_candidates_share_is_kept() -> None:
+    ld = {"@type": "NewsArticle", "headline": "Police call the rescue ‘a turning point’"}
+    html = page('<meta property="og:title" content="Police call the rescue \'a turning point\'">',
+                body="<article><h1>Police call the rescue ‘a turning point’</h1></article>", ld=ld)
+    assert title_of(html) == "Police call the rescue ‘a turning point’"
+
+
+def test_og_title_typography_on_a_tie() -> None:
     ld = {"@type": "NewsArticle", "headline": "Police call the rescue ‘a turning point’"}
     html = page('<meta property="og:title" content="Police call the rescue \'a turning point\'">',
                 ld=ld)
-    assert title_of(html) == "Police call the rescue ‘a turning point’"
+    assert title_of(html) == "Police call the rescue 'a turning point'"
+
+
+def test_form_without_added_quotation_marks_is_kept() -> None:
+    ld = {"@type": "NewsArticle", "headline": "Pink hair sparks jokes… and a stylist explains"}
+    html = page('<title>"Pink hair sparks jokes"… and a stylist explains</title>'
+                '<meta property="og:title" content="&quot;Pink hair sparks jokes&quot;… and a '
+                'stylist explains">',
+                body='<article><h1>"Pink hair sparks jokes"… and a stylist explains</h1></article>',
+                ld=ld)
+    assert title_of(html) == "Pink hair sparks jokes… and a stylist explains"
+
+
+def test_json_ld_headline_where_og_h1_and_title_show_another() -> None:
+    ld = {"@type": "NewsArticle", "headline": "Live: the search for the missing children"}
+    latest = "Ticker: two more children found near the river"
+    html = page(f'<title>{latest} | Example News</title>'
+                f'<meta property="og:title" content="{latest}">',
+                body=f"<article><h1>{latest}</h1></article>", ld=ld)
+    assert title_of(html) == "Live: the search for the missing children"
+
+
+def test_og_title_where_json_ld_drops_only_its_kicker() -> None:
+    ld = {"@type": "NewsArticle", "headline": "Children found near the river"}
+    shown = "Search ends / Children found near the river"
+    html = page(f'<title>{shown}</title><meta property="og:title" content="{shown}">',
+                body=f"<article><h1>{shown}</h1></article>", ld=ld)
+    assert title_of(html) == shown
+
+
+def test_json_ld_headline_that_title_agrees_with() -> None:
+    ld = {"@type": "NewsArticle", "headline": "Twelve children recovered in a week-long sweep"}
+    html = page("<title>Twelve children recovered in a week-long sweep | Example News</title>"
+                '<meta property="og:title" content="Marshals end Ohio operation">',
+                body="<article><h1>Live updates from the Ohio operation</h1></article>", ld=ld)
+    assert title_of(html) == "Twelve children recovered in a week-long sweep"
+
+
+def test_og_title_that_h1_agrees_with_over_json_ld_and_title() -> None:
+    ld = {"@type": "NewsArticle", "headline": "Twelve children recovered in a week-long sweep"}
+    html = page("<title>Twelve children recovered in a week-long sweep | Example News</title>"
+                '<meta property="og:title" content="Marshals end Ohio operation">',
+                body="<article><h1>Marshals end Ohio operation</h1></article>", ld=ld)
+    assert title_of(html) == "Marshals end Ohio operation"
+
+
+def test_headline_shared_after_different_kickers() -> None:
+    html = page('<meta property="og:title" content="Ohio sweep: «We found them all»">',
+                body="<article><h1>Operation Safe Home - «We found them all»</h1></article>")
+    assert title_of(html) == "«We found them all»"
+
+
+def test_site_name_after_a_hangul_bar_is_dropped() -> None:
+    html = page("<title>실종 아동 12명 구조ㅣ예시일보</title>"
+                '<meta property="og:site_name" content="예시일보">')
+    assert title_of(html, "https://www.example-ilbo.com/news/1") == "실종 아동 12명 구조"
 
 
 def test_json_ld_headline_from_a_graph_with_entities() -> None:
