@@ -107,10 +107,10 @@ def summary_line(run_id: int | None, spider: str, reason: str,
     dropped = _counts(stats.get("item_dropped_count", 0), _by_prefix(stats, "monitor/dropped/"))
     errors = _counts(stats.get("monitor/fetch_errors", 0),
                      _by_prefix(stats, "monitor/fetch_errors/"))
-    queued = f"{outcome['queued']} queued for the store writer, " if "queued" in outcome else ""
-    return (f"run #{run_id} {spider} {reason}: {queued}{outcome.get('new', 0)} new, "
-            f"{outcome.get('updated', 0)} updated, {outcome.get('unchanged', 0)} unchanged, "
-            f"dropped {dropped}, fetch errors {errors}, "
+    stored = (f"{outcome['queued']} queued for the store writer" if "queued" in outcome else
+              f"{outcome.get('new', 0)} new, {outcome.get('updated', 0)} updated, "
+              f"{outcome.get('unchanged', 0)} unchanged")
+    return (f"run #{run_id} {spider} {reason}: {stored}, dropped {dropped}, fetch errors {errors}, "
             f"flags: {stats.get('monitor/health/flags') or 'none'}")
 
 

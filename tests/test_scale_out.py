@@ -349,3 +349,45 @@ def test_writer_refuses_a_second_writer(fresh_redis: str, tmp_path: Path) -> Non
         assert_one_line_error(result, "another crawl is already writing")
     finally:
         assert stop_writer(first) == 0
+
+
+# ----- politeness shared by the workers -----
+
+
+class SlowFarm(ArticleFarm):
+    """ArticleFarm whose pages take 0.2 s; counts the requests being answered at once."""
+
+    def __init__(self, n: int) -> None:
+        super().__init__(n, per_sitemap=n)
+        self.busy = self.most = 0
+
+    def serve(self, handler: Any) -> None:
+        with self.lock:
+            self.busy += 1
+            self.most = max(self.most, self.busy)
+        try:
+            super().serve(handler)
+        finally:
+            with self.lock:
+                self.busy -= 1
+
+    def route(self, path: str, headers: dict[str, str]) -> Any:
+        page = super().route(path, headers)
+        page.delay = 0.2 if path.startswith("/p/") else 0.0
+        return page
+
+
+def test_per_site_limit_holds_across_workers(fresh_redis: str, tmp_path: Path) -> None:
+    db, log = tmp_path / "monitor.db", tmp_path / "run.log"
+    site = SlowFarm(40)
+    with site.running():
+        writer = start_writer(fresh_redis, db, log)
+        workers = [start_worker("sitemaps", fresh_redis, db, log,
+                                {"url": site.url("/sitemap.xml")},
+                                CONCURRENT_REQUESTS_PER_DOMAIN=2) for _ in range(2)]
+        wait_all(workers, log)
+        wait_drained(fresh_redis)
+        stop_writer(writer)
+    assert stored_count(db) == 40
+    # two workers with 2 each would reach 4 without the shared limit
+    assert site.most == 2

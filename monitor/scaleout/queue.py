@@ -82,11 +82,6 @@ class Keys:
         """Hash listing URL -> its committed validators and body (mirror of the store)."""
         return f"{self.prefix}:validators"
 
-    @property
-    def mirror_ready(self) -> str:
-        """Set once the mirrors hold the store's state."""
-        return f"{self.prefix}:mirror:ready"
-
     def worker(self, token: str) -> str:
         """A worker's heartbeat key (expires when the worker stops renewing it)."""
         return f"{self.prefix}:worker:{token}"
@@ -94,6 +89,10 @@ class Keys:
     def worker_pattern(self) -> str:
         """Pattern of every heartbeat key."""
         return f"{self.prefix}:worker:*"
+
+    def host(self, host: str) -> str:
+        """The sorted set of requests in flight to one host, over all workers."""
+        return f"{self.prefix}:host:{host}"
 
     def requests(self, spider: str) -> str:
         """The shared request queue of a spider (scrapy-redis' priority queue)."""

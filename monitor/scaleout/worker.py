@@ -13,17 +13,21 @@ worker that notices (at once on the same host, after HEARTBEAT_TTL seconds elsew
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import sqlite3
+import time
 import uuid
+import warnings
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
+from urllib.parse import urlsplit
 
 import redis
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DontCloseSpider, NotConfigured
+from scrapy.exceptions import DontCloseSpider, NotConfigured, ScrapyDeprecationWarning
 from scrapy.http import Response
 from scrapy.settings import BaseSettings
 from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
@@ -71,6 +75,9 @@ class ScaleOut:
         url = settings.get("MONITOR_REDIS_URL")
         if not url:
             return
+        # scrapy-redis 0.9 still passes `spider` to the stats and calls Spider.log()
+        warnings.filterwarnings("ignore", category=ScrapyDeprecationWarning,
+                                module="scrapy_redis")
         keys = Keys(settings.get("MONITOR_REDIS_PREFIX") or "monitor")
         for name, value in {
             "SCHEDULER": "monitor.scaleout.worker.SharedScheduler",
@@ -90,7 +97,8 @@ class ScaleOut:
             "monitor.lock.JobdirGuard": None, "monitor.health.CrawlHealth": None,
             "monitor.scaleout.worker.WorkerHealth": 90})
         self._components(settings, "DOWNLOADER_MIDDLEWARES", {
-            "monitor.scaleout.worker.InflightDownloaderMiddleware": 545})
+            "monitor.scaleout.worker.InflightDownloaderMiddleware": 545,
+            "monitor.scaleout.worker.SharedPolitenessMiddleware": 950})  # first to see responses
         self._components(settings, "SPIDER_MIDDLEWARES", {
             "monitor.scaleout.worker.InflightSpiderMiddleware": 20})
 
@@ -306,6 +314,69 @@ class InflightDownloaderMiddleware:
     def process_exception(self, request: Request, exception: Exception) -> None:
         """Finish the request; the spider's errback records the error."""
         self.worker.done(request.meta.get(INFLIGHT))
+
+
+# Take a slot of a host's shared semaphore: drop expired holders, add this one if there is
+# room. KEYS[1] the host's sorted set; ARGV: member, now, expiry, limit.
+ACQUIRE = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
+if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[4]) then
+  redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
+  redis.call('PEXPIRE', KEYS[1], 600000)
+  return 1
+end
+return 0
+"""
+SLOT = "monitor_host_slot"  # meta: the member holding a slot of the host's semaphore
+SLOT_WAIT = 0.05  # seconds between attempts to take a slot
+
+
+class SharedPolitenessMiddleware:
+    """At most CONCURRENT_REQUESTS_PER_DOMAIN requests in flight to one host over all the
+    workers of a crawl (a semaphore per host in Redis; a slot of a dead worker expires after
+    DOWNLOAD_TIMEOUT + 10 s)."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        """Keep the worker, the limit and the slots' lifetime."""
+        self.worker = worker_for(crawler)
+        self.limit = crawler.settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN") or 1
+        self.lifetime = crawler.settings.getfloat("DOWNLOAD_TIMEOUT", 180) + 10
+        self.acquire = self.worker.client.register_script(ACQUIRE)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> SharedPolitenessMiddleware:
+        """Build from the crawler."""
+        return cls(crawler)
+
+    def key(self, request: Request) -> str:
+        """The host's semaphore."""
+        return self.worker.keys.host(urlsplit(request.url).hostname or "?")
+
+    async def process_request(self, request: Request) -> None:
+        """Wait for a slot of the request's host."""
+        member = uuid.uuid4().hex
+        while True:
+            now = time.time()
+            if self.acquire(keys=[self.key(request)],
+                            args=[member, now, now + self.lifetime, self.limit]):
+                request.meta[SLOT] = member
+                return None
+            await asyncio.sleep(SLOT_WAIT)
+
+    def release(self, request: Request) -> None:
+        """Give the request's slot back."""
+        member = request.meta.pop(SLOT, None)
+        if member:
+            self.worker.client.zrem(self.key(request), member)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        """The download is over."""
+        self.release(request)
+        return response
+
+    def process_exception(self, request: Request, exception: Exception) -> None:
+        """The download failed (or was refused)."""
+        self.release(request)
 
 
 class InflightSpiderMiddleware(BaseSpiderMiddleware):

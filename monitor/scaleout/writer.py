@@ -42,6 +42,7 @@ RECEIPT_DAYS = 7  # receipts older than this are pruned when a writer starts
 IDLE_CHECK_SECONDS = 10  # how often an idle writer looks for runs of dead workers
 PROGRESS_SECONDS = 30  # how often a busy writer logs its progress
 MIRROR_CHUNK = 1000
+DRAIN_WAIT_SECONDS = 30  # with --drain, how long to wait for a first worker or message
 
 
 class WriterStopped(RuntimeError):
@@ -59,6 +60,7 @@ class StoreWriter:
         self.runs: dict[str, int] = {}
         self.counts: Counter[str] = Counter()
         self.item_seconds = 0.0
+        self.article_seconds = 0.0
         self.stopping = False
         self.last_idle_check = 0.0
         self.ops: dict[str, Callable[[dict[str, Any], int | None], None]] = {
@@ -91,9 +93,10 @@ class StoreWriter:
         """Apply one message and acknowledge it; a message that cannot be applied (a bug, a
         malformed message) goes to the failed list; a storage error stops the writer with the
         message left in the processing list."""
-        started = time.perf_counter()
+        started, op = time.perf_counter(), None
         try:
             message = json.loads(raw)
+            op = message.get("op")
             self.apply(message)
         except sqlite3.Error as exc:
             if is_storage_error(exc):
@@ -104,7 +107,10 @@ class StoreWriter:
         else:
             self.mirror(message)
         self.client.lrem(self.keys.processing, 1, raw)
-        self.item_seconds += time.perf_counter() - started
+        took = time.perf_counter() - started
+        self.item_seconds += took
+        if op == "article":
+            self.article_seconds += took
 
     def apply(self, message: dict[str, Any]) -> None:
         """Apply a message and record its receipt in one transaction (once per message id)."""
@@ -265,11 +271,13 @@ class StoreWriter:
         c = self.counts
         applied = sum(v for k, v in c.items() if k in self.ops)
         per_item = self.item_seconds / applied * 1000 if applied else 0.0
+        articles = c["article"]
+        per_article = self.article_seconds / articles * 1000 if articles else 0.0
         return (f"{applied} message(s) applied: articles {c['articles_new']} new, "
                 f"{c['articles_updated']} updated, {c['articles_unchanged']} unchanged; "
                 f"fetch errors {c['fetch_error']}, runs {c['start_run']} started / "
                 f"{c['finish_run']} finished; {c['replayed']} replayed, {c['failed']} failed; "
-                f"{per_item:.1f} ms per message")
+                f"{per_item:.1f} ms per message, {per_article:.1f} ms per article")
 
 
 def source_counts(data: dict[str, Any], outcomes: Counter[str]) -> SourceCounts:
@@ -328,12 +336,18 @@ def run(writer: StoreWriter, db: str | Path, drain: bool) -> None:
 
 def loop(writer: StoreWriter, drain: bool, live_workers: Callable[..., list[str]]) -> None:
     """Take and apply messages, logging progress, until told to stop."""
-    last_log, done_at_log = time.monotonic(), 0
+    started = last_log = time.monotonic()
+    done_at_log, seen = 0, False
     while not writer.stopping:
-        if not writer.step(timeout=1):
+        took = writer.step(timeout=1)
+        seen = seen or took
+        if not took:
             writer.idle()
-            if drain and not writer.depth() and not live_workers(writer.client, writer.keys):
-                break
+            if drain and not writer.depth():
+                alive = bool(live_workers(writer.client, writer.keys))
+                seen = seen or alive
+                if not alive and (seen or time.monotonic() - started > DRAIN_WAIT_SECONDS):
+                    break
         if time.monotonic() - last_log >= PROGRESS_SECONDS:
             done = sum(writer.counts.values())
             logger.info("writer: %d message(s) applied (%.1f/s), %d waiting", done,
