@@ -9,6 +9,7 @@ Nothing taken is lost: every request a worker takes from the shared queue is kep
 in-flight hash until it is finished (its article queued, its errors recorded, its links in the
 shared queue); the requests of a worker that died are put back into the queue by the next
 worker that notices (at once on the same host, after HEARTBEAT_TTL seconds elsewhere).
+CONCURRENT_REQUESTS_PER_DOMAIN holds over all workers (`SharedPolitenessMiddleware`).
 """
 
 from __future__ import annotations
