@@ -623,3 +623,47 @@ def sources_check(ctx: click.Context, names: tuple[str, ...]) -> None:
     failed = sum(not c.ok for c in checks)
     if failed:
         raise click.ClickException(f"{failed} of {len(checks)} source(s) failed")
+
+
+# ----- scaling out (README "Scaling out") -----
+
+
+@cli.command("store-writer")
+@click.option("--redis", "redis_url", default=settings.MONITOR_REDIS_URL or None,
+              help="Redis URL of the shared crawl (MONITOR_REDIS_URL).")
+@click.option("--prefix", default=settings.MONITOR_REDIS_PREFIX, show_default=True,
+              help="Prefix of the Redis keys (MONITOR_REDIS_PREFIX).")
+@click.option("--drain", is_flag=True,
+              help="Exit once the queue is empty and no worker is running (for cron).")
+@click.pass_context
+def store_writer(ctx: click.Context, redis_url: str | None, prefix: str, drain: bool) -> None:
+    """Store what the crawler workers of a shared crawl queue: dedup and the store, one
+    transaction per item, each item acknowledged only after its commit. Runs until SIGINT or
+    SIGTERM (or, with --drain, until the queue is empty and no worker runs); holds the store's
+    lock meanwhile. Exit status 1 when a message could not be applied.
+
+    Example: monitor store-writer --redis redis://127.0.0.1:6379/0
+    """
+    import logging
+
+    from monitor.lock import CrawlLocked
+    from monitor.scaleout import RedisUnavailable
+    from monitor.scaleout import writer as scaleout
+
+    if not redis_url:
+        raise click.ClickException("no Redis given: use --redis redis://HOST:6379/0 or set "
+                                   "MONITOR_REDIS_URL")
+    logging.basicConfig(level=settings.LOG_LEVEL, format="%(asctime)s %(levelname)s %(message)s")
+    try:
+        writer, lock = scaleout.open_writer(ctx.obj["db"], redis_url, prefix)
+    except (RedisUnavailable, CrawlLocked, StoreError) as exc:
+        raise click.ClickException(printable(str(exc))) from exc
+    try:
+        scaleout.run(writer, ctx.obj["db"], drain)
+    except scaleout.WriterStopped as exc:
+        raise click.ClickException(printable(str(exc))) from exc
+    finally:
+        lock.release()
+    echo(f"store-writer: {writer.summary()}")
+    if writer.counts["failed"]:
+        ctx.exit(1)

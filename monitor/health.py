@@ -261,35 +261,55 @@ class CrawlHealth:
         if run_id is None:
             return
         assert self.crawler.stats is not None
-        stats = self.crawler.stats.get_stats()
-        errors = store.fetch_errors_by_source(run_id)
-        rows = []
-        for source, counts in sorted(self.health.merged().items()):
-            row = source_row(source, counts, stats, errors.pop(source, 0))
-            flags, note = flag(row, store.previous_source_runs(source, run_id, self.window),
-                               self.min_errors, self.date_drop)
-            rows.append({**row, "spider": spider.name, "flags": ",".join(flags), "notes": note})
-            if flags:
-                logger.warning("source %s looks broken in run %s: %s (%s)", source, run_id,
-                               ", ".join(flags), note)
-        rows += [self._orphan_errors(source, n, spider.name) for source, n in errors.items()]
-        total = self.health.total()
-        summary = source_row("*", total, {}, sum(r["fetch_errors"] for r in rows))
-        flags = " ".join(f"{r['source']}:{r['flags']}" for r in rows if r["flags"])
+        flags = save_health(store, run_id, spider.name, self.health.merged(),
+                            self.crawler.stats.get_stats(),
+                            HealthLimits(self.window, self.min_errors, self.date_drop))
         self.crawler.stats.set_value("monitor/health/flags", flags)
-        store.save_run_health(run_id, {
-            **{k: summary[k] for k in RUN_COLUMNS},
-            "not_modified": stats.get("monitor/incremental/not_modified", 0),
-            "skipped_fresh": stats.get("monitor/incremental/skipped_fresh", 0),
-            "flags": flags,
-        }, rows)
 
-    @staticmethod
-    def _orphan_errors(source: str | None, errors: int, spider: str) -> dict[str, Any]:
-        """A row for a source that only produced fetch errors."""
-        empty = source_row(source or "?", SourceCounts(), {}, errors)
-        flags, note = flag(empty, [])
-        return {**empty, "spider": spider, "flags": ",".join(flags), "notes": note}
+
+@dataclass(frozen=True)
+class HealthLimits:
+    """The MONITOR_HEALTH_* settings."""
+
+    window: int = 5
+    min_errors: int = 3
+    date_drop: float = 0.4
+
+
+def save_health(store: Any, run_id: int, spider: str, sources: dict[str, SourceCounts],
+                stats: dict[str, Any], limits: HealthLimits) -> str:
+    """Write a run's per-source rows and health columns, warn about collapsed sources, and
+    return the run's flags (used by the crawl and by the store writer of a scaled-out crawl)."""
+    errors = store.fetch_errors_by_source(run_id)
+    rows = []
+    for source, counts in sorted(sources.items()):
+        row = source_row(source, counts, stats, errors.pop(source, 0))
+        flags, note = flag(row, store.previous_source_runs(source, run_id, limits.window),
+                           limits.min_errors, limits.date_drop)
+        rows.append({**row, "spider": spider, "flags": ",".join(flags), "notes": note})
+        if flags:
+            logger.warning("source %s looks broken in run %s: %s (%s)", source, run_id,
+                           ", ".join(flags), note)
+    rows += [_orphan_errors(source, n, spider) for source, n in errors.items()]
+    total = SourceCounts()
+    for counts in sources.values():
+        total.add(counts)
+    summary = source_row("*", total, {}, sum(r["fetch_errors"] for r in rows))
+    flags = " ".join(f"{r['source']}:{r['flags']}" for r in rows if r["flags"])
+    store.save_run_health(run_id, {
+        **{k: summary[k] for k in RUN_COLUMNS},
+        "not_modified": stats.get("monitor/incremental/not_modified", 0),
+        "skipped_fresh": stats.get("monitor/incremental/skipped_fresh", 0),
+        "flags": flags,
+    }, rows)
+    return flags
+
+
+def _orphan_errors(source: str | None, errors: int, spider: str) -> dict[str, Any]:
+    """A row for a source that only produced fetch errors."""
+    empty = source_row(source or "?", SourceCounts(), {}, errors)
+    flags, note = flag(empty, [])
+    return {**empty, "spider": spider, "flags": ",".join(flags), "notes": note}
 
 
 

@@ -62,7 +62,7 @@ def stop_for_storage_error(crawler: Crawler, reason: str) -> None:
     crawler.stats.set_value(STORAGE_STAT, reason)
     logger.error("storage error, stopping the crawl: %s", reason)
     store = getattr(crawler, STORE_ATTR, None)
-    if store is not None:  # later writes (fetch_errors, the run row) must not wait 30 s each
+    if isinstance(store, Store):  # later writes (fetch_errors, run row) must not wait 30 s each
         with contextlib.suppress(sqlite3.Error):
             store.db.execute(f"PRAGMA busy_timeout = {AFTER_STORAGE_ERROR_MS}")
     engine = crawler.engine
@@ -107,9 +107,10 @@ def summary_line(run_id: int | None, spider: str, reason: str,
     dropped = _counts(stats.get("item_dropped_count", 0), _by_prefix(stats, "monitor/dropped/"))
     errors = _counts(stats.get("monitor/fetch_errors", 0),
                      _by_prefix(stats, "monitor/fetch_errors/"))
-    return (f"run #{run_id} {spider} {reason}: {outcome.get('new', 0)} new, "
-            f"{outcome.get('updated', 0)} updated, {outcome.get('unchanged', 0)} unchanged, "
-            f"dropped {dropped}, fetch errors {errors}, "
+    stored = (f"{outcome['queued']} queued for the store writer" if "queued" in outcome else
+              f"{outcome.get('new', 0)} new, {outcome.get('updated', 0)} updated, "
+              f"{outcome.get('unchanged', 0)} unchanged")
+    return (f"run #{run_id} {spider} {reason}: {stored}, dropped {dropped}, fetch errors {errors}, "
             f"flags: {stats.get('monitor/health/flags') or 'none'}")
 
 

@@ -56,6 +56,17 @@ MONITOR_DEDUP_STORY_THRESHOLD = os.environ.get("MONITOR_DEDUP_STORY_THRESHOLD", 
 #: Dedup: story candidates are published at most this many days apart (undated ones always).
 MONITOR_DEDUP_WINDOW_DAYS = int(os.environ.get("MONITOR_DEDUP_WINDOW_DAYS", "30"))
 
+# --- Scaling out (README "Scaling out"; monitor/scaleout/) ---
+#: Redis URL of a shared crawl (redis://host:6379/0). Set: `scrapy crawl feeds|sitemaps|newsrooms`
+#: runs as a worker on scrapy-redis and `monitor store-writer` stores what workers queue; empty:
+#: the single-process crawl.
+MONITOR_REDIS_URL = os.environ.get("MONITOR_REDIS_URL", "")
+#: Prefix of every Redis key of the shared crawl (several stores can share one Redis).
+MONITOR_REDIS_PREFIX = os.environ.get("MONITOR_REDIS_PREFIX", "monitor")
+# The add-on does nothing unless MONITOR_REDIS_URL is set.
+ADDONS = {"monitor.scaleout.worker.ScaleOut": 0}
+# --- end of scaling out ---
+
 # `{contact}` is replaced by MONITOR_CONTACT (monitor.middlewares.ContactUserAgentMiddleware).
 USER_AGENT = "news-monitor/0.1 (+{contact})"
 ROBOTSTXT_OBEY = True

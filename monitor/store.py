@@ -375,6 +375,16 @@ def m021_operations_agencies_places(db: sqlite_utils.Database) -> None:
     db.execute(OPERATIONS_VIEW)
 
 
+@migrations()
+def m022_store_writer(db: sqlite_utils.Database) -> None:
+    """Scaling out: the store writer's receipts (a message applied once, even when
+    it is taken again after a crash) and each worker run's article outcomes per source."""
+    db["writer_receipts"].create({"message_id": str, "at": str}, pk="message_id",
+                                 if_not_exists=True)
+    db["run_outcomes"].create({"run_id": int, "source": str, "outcome": str, "n": int},
+                              pk=("run_id", "source", "outcome"), if_not_exists=True)
+
+
 def fold_page(db: sqlite_utils.Database, ids: list[int]) -> set[int]:
     """Fold the rows `ids` of one page into the earliest; return the clusters touched.
 
@@ -1495,3 +1505,78 @@ class Store:
         self.db.execute(
             "insert into dedup_meta (key, value) values ('articles', ?) "
             "on conflict(key) do update set value = value + excluded.value", [delta])
+
+    # ----- the store writer of a scaled-out crawl (issue 19) -----
+
+    def has_receipt(self, message_id: str) -> bool:
+        """Whether the writer already applied this message."""
+        return self.db.execute("select 1 from writer_receipts where message_id = ?",
+                               [message_id]).fetchone() is not None
+
+    def add_receipt(self, message_id: str) -> None:
+        """Record that a message was applied (inside the message's transaction)."""
+        self.db.execute("insert into writer_receipts (message_id, at) values (?, ?)",
+                        [message_id, now_iso()])
+
+    def prune_receipts(self, before: str) -> int:
+        """Forget receipts older than `before` (no message can come back after so long)."""
+        with self.db.atomic():
+            return self.db.execute("delete from writer_receipts where at < ?",
+                                   [before]).rowcount
+
+    def worker_run_id(self, token: str) -> int | None:
+        """The crawl_runs id of a worker's run, by the token it started with."""
+        row = self.db.execute(
+            "select id from crawl_runs where json_extract(args, '$.worker_run') = ? "
+            "order by id desc limit 1", [token]).fetchone()
+        return row[0] if row else None
+
+    def open_worker_runs(self) -> list[tuple[int, str]]:
+        """(id, token) of worker runs not finished yet."""
+        return [tuple(r) for r in self.db.execute(
+            "select id, json_extract(args, '$.worker_run') from crawl_runs where finished_at "
+            "is null and finish_reason is null and json_extract(args, '$.worker_run') is not "
+            "null order by id").fetchall()]
+
+    def count_run_outcome(self, run_id: int | None, source: str, outcome: str) -> None:
+        """Count one stored article of a worker run (inside the article's transaction)."""
+        if run_id is None:
+            return
+        self.db.execute(
+            "insert into run_outcomes (run_id, source, outcome, n) values (?, ?, ?, 1) "
+            "on conflict (run_id, source, outcome) do update set n = n + 1",
+            [run_id, source, outcome])
+
+    def run_outcomes(self, run_id: int) -> dict[str, Counter[str]]:
+        """A worker run's stored articles by source and outcome."""
+        found: dict[str, Counter[str]] = {}
+        for source, outcome, n in self.db.execute(
+                "select source, outcome, n from run_outcomes where run_id = ?", [run_id]):
+            found.setdefault(source, Counter())[outcome] += n
+        return found
+
+    def last_checked(self, keys: list[str]) -> dict[str, str]:
+        """When each page (by url_key) was last fetched and processed: its url_checks row or
+        its article's fetched_at, the later of the two."""
+        found: dict[str, str] = {}
+        for start in range(0, len(keys), 400):
+            chunk = keys[start:start + 400]
+            marks = ",".join("?" * len(chunk))
+            for key, at in self.db.execute(
+                    f"select url_key, max(checked_at) from url_checks where url_key in ({marks}) "
+                    f"group by url_key union all select url_key, fetched_at from articles "
+                    f"where url_key in ({marks})", chunk + chunk):
+                if key and at and at > found.get(key, ""):
+                    found[key] = at
+        return found
+
+    def all_checked(self) -> Iterator[tuple[str, str]]:
+        """(url_key, when) of every page fetched and processed (to rebuild a mirror)."""
+        yield from self.db.execute(
+            "select url_key, max(at) from (select url_key, checked_at as at from url_checks "
+            "union all select url_key, fetched_at from articles) where url_key is not null "
+            "and at is not null group by url_key")
+
+    def all_validators(self) -> Iterator[dict[str, Any]]:
+        """Every listing's committed validators (to rebuild a mirror)."""
+        yield from self.db["http_validators"].rows

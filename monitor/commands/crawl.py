@@ -20,6 +20,7 @@ from monitor.runs import run_failure
 from monitor.store import Store, StoreError, check_store_path
 
 FAILED = 1  # exit status of a crawl that ran but failed (2 is Scrapy's usage error)
+UNREACHABLE = 1  # exit status of a worker whose Redis cannot be reached
 # Scrapy's start-up inventory (versions, settings, every middleware) and periodic counters:
 # useful when debugging, noise in a cron mail; the run's summary line says what happened.
 STARTUP_LOGGERS = ("scrapy.utils.log", "scrapy.addons", "scrapy.middleware", "scrapy.crawler",
@@ -49,6 +50,15 @@ class Command(ScrapyCrawl):
         """Validate the arguments, the store and its lock, crawl, then judge the run."""
         if len(args) == 1 and self.crawler_process is not None:
             self._check_arguments(self._spider_class(args[0]), opts)
+        if self.settings.get("MONITOR_REDIS_URL"):  # a worker: Redis instead of the store
+            problem = self._redis_problem()
+            if problem:
+                print(f"scrapy crawl {args[0] if args else ''}: {problem}", file=sys.stderr)
+                self.exitcode = UNREACHABLE
+                return
+            super().run(args, opts)
+            self._judge(args[0])
+            return
         try:
             check_store_path(self.settings.get("MONITOR_DB"))
             if self.settings.getbool("MONITOR_LOCK", True):
@@ -58,6 +68,16 @@ class Command(ScrapyCrawl):
             raise UsageError(str(exc), print_help=False) from exc
         super().run(args, opts)
         self._judge(args[0])
+
+    def _redis_problem(self) -> str | None:
+        """Why a worker of a shared crawl cannot reach its Redis (one line), or None."""
+        from monitor.scaleout import RedisUnavailable, connect
+
+        try:
+            connect(self.settings.get("MONITOR_REDIS_URL")).close()
+        except RedisUnavailable as exc:
+            return str(exc)
+        return None
 
     def _check_store(self) -> None:
         """Open the store (creating the file, migrating it) and check that it can be written."""
