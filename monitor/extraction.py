@@ -115,6 +115,10 @@ PARAGRAPH_TEXT = XPath("//p//text()")
 # words missing from it, replaces the extraction.
 DECLARED_TEXT_RATIO = 2
 DECLARED_MISSING_SHARE = 0.1
+# A page rendered by its scripts: a string literal of a <script> holding paragraph markup
+# (escaped or not) is the article's HTML, read when the page's own markup gives less than
+# FALLBACK_BELOW_CHARS, and kept when its text is that long and twice the page's.
+SCRIPT_HTML = re.compile(r"<p[\s>]|\\u003cp[\s>\\]", re.IGNORECASE)
 # trafilatura.core's length under which a balanced extraction may be re-read in recall mode.
 ESCALATION_CONSTANT = "ESCALATION_MAX_LENGTH"
 
@@ -235,7 +239,40 @@ def body_text(tree: HtmlElement, url: str | None, look_for_declared: bool = True
     text = _trafilatura_text(tree, url, fast=True)
     if len(text) < FALLBACK_BELOW_CHARS or wrong_block(tree, text):
         text = max(_trafilatura_text(tree, url, fast=False), text, key=len)
+    if len(text) < FALLBACK_BELOW_CHARS:
+        text = scripted_text(tree, url, text) or text
     return text
+
+
+def scripted_text(tree: HtmlElement, url: str | None, text: str) -> str | None:
+    """The article of a page its scripts render: the text of the longest string literal in
+    its <script> elements that holds paragraph markup (a framework's state, JSON-escaped),
+    when that text is at least FALLBACK_BELOW_CHARS long and twice `text`; else None."""
+    page = script_html(tree)
+    if page is None:
+        return None
+    found = _trafilatura_text(page, url, fast=True)
+    if len(found) < max(FALLBACK_BELOW_CHARS, DECLARED_TEXT_RATIO * len(text)):
+        return None
+    return found
+
+
+def script_html(tree: HtmlElement) -> HtmlElement | None:
+    """A page of its own holding the longest HTML string literal of the page's scripts."""
+    literals = [literal for script in tree.iter("script")
+                if script.text and not script.get("src") and SCRIPT_HTML.search(script.text)
+                for literal in JSON_STRING.findall(script.text) if SCRIPT_HTML.search(literal)]
+    for literal in sorted(literals, key=len, reverse=True):
+        try:
+            value = json.loads(literal)
+            fragment = fromstring(f"<div>{value}</div>")
+        except (ValueError, TypeError) as exc:  # not JSON's escapes, or no markup after all
+            logger.debug("script string not read: %s", exc)
+            continue
+        page = fromstring("<html><head></head><body></body></html>")
+        page.find("body").append(fragment)
+        return page
+    return None
 
 
 def wrong_block(tree: HtmlElement, text: str) -> bool:

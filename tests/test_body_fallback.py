@@ -58,3 +58,38 @@ def test_page_showing_a_teaser_stores_its_declared_article_body() -> None:
             "</article></body></html>")
     article = extract(Article(url="https://news.example.org/a", source="t", body=html))
     assert REST[11] in article.text and article.text.startswith(TEASER)
+
+
+# A page its scripts render: the markup holds an empty container, the article's HTML is a
+# JSON-escaped string in the framework's state.
+SCRIPTED = "".join(f"<p>{text}</p>" for text in [TEASER, *REST[:6]])
+
+
+def scripted_page(state_html: str, shown: str = "") -> str:
+    state = json.dumps({"article": {"id": 7, "contentHtml": state_html, "tags": ["county"]}})
+    state = state.replace("<", "\\u003c").replace(">", "\\u003e")
+    return ("<html><head><title>Eleven children located</title>"
+            f'<script>window.__STATE__ = window.__STATE__ || []; window.__STATE__.push({state});'
+            f"</script></head><body><div id='root'><h1>Eleven children located</h1>{shown}"
+            "</div></body></html>")
+
+
+def test_page_rendered_by_its_scripts_stores_the_article_html_of_its_state() -> None:
+    article = extract(Article(url="https://news.example.org/s", source="t",
+                              body=scripted_page(SCRIPTED)))
+    assert article.text.startswith(TEASER) and REST[5] in article.text
+
+
+def test_short_state_html_does_not_replace_the_page_text() -> None:
+    shown = f"<article><p>{TEASER}</p></article>"
+    article = extract(Article(url="https://news.example.org/s", source="t",
+                              body=scripted_page("<p>Sign up for our newsletter.</p>", shown)),
+                      min_chars=0)
+    assert article.text == TEASER
+
+
+def test_page_with_its_own_article_text_is_not_read_from_its_scripts() -> None:
+    shown = f"<article>{paragraphs(REST[6:12])}</article>"
+    article = extract(Article(url="https://news.example.org/s", source="t",
+                              body=scripted_page(SCRIPTED, shown)))
+    assert REST[6] in article.text and TEASER not in article.text
