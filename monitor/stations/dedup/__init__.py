@@ -9,12 +9,13 @@ Stages, cheapest first; the first that matches decides:
 4. ``story``: the same story rewritten or translated. Candidates share the new article's rare
    language-neutral anchors (numbers, dates, names, quoted titles), found through an inverted
    index within a window of publication dates; each is judged by the learned same-story model
-   (`monitor.story_model`: anchors, word cosine, headline counts of children, years, dates),
+   (`monitor.stations.dedup.story_model`: anchors, word cosine, headline counts of children, years,
+   dates),
    and a headline count that contradicts the candidate's, or its cluster's, vetoes the join.
 
-`monitor.similarity` gives the continuous same-story score (the saturated word cosine in one
-language or across two, anchors where they say more), also below the join threshold: the score
-correlated with human ratings and recorded in the evidence.
+`monitor.stations.dedup.similarity` gives the continuous same-story score (the saturated word
+cosine in one language or across two, anchors where they say more), also below the join
+threshold: the score correlated with human ratings and recorded in the evidence.
 """
 
 from __future__ import annotations
@@ -36,16 +37,16 @@ from typing import Any
 
 import numpy as np
 
-from monitor import story_model
-from monitor.anchors import Anchors, extract_anchors, kind_of
-from monitor.extraction import normalise_for_hash
 from monitor.items import Article
-from monitor.minhash import lsh_params, sha1_hashes32, signature
-from monitor.profiles import load_profile
-from monitor.relevance import child_totals
-from monitor.similarity import similarity
+from monitor.stations.dedup import story_model
+from monitor.stations.dedup.anchors import Anchors, extract_anchors, kind_of
+from monitor.stations.dedup.minhash import lsh_params, sha1_hashes32, signature
+from monitor.stations.dedup.similarity import similarity
+from monitor.stations.extraction import normalise_for_hash
+from monitor.stations.profiles import load_profile
+from monitor.stations.relevance import child_totals
+from monitor.stations.urls import url_keys
 from monitor.store import Store
-from monitor.urls import url_keys
 
 logger = logging.getLogger(__name__)
 
@@ -369,8 +370,8 @@ def _by_story(store: Store, article: Article, index: DedupIndex, anchors: Anchor
     """Stage 4: the candidate most likely to report the same story, if likely enough.
 
     Candidates come through the anchor index; each is judged by the learned same-story model
-    (`monitor.story_model`) on the anchors, words, headline counts, years and dates the two
-    share or contradict."""
+    (`monitor.stations.dedup.story_model`) on the anchors, words, headline counts, years and
+    dates the two share or contradict."""
     if not anchors.keys:
         return None
     n_docs = store.dedup_document_count() + 1

@@ -21,8 +21,8 @@ from sqlite_utils.db import NotFoundError, jsonify_if_needed
 from sqlite_utils.migrations import Migrations
 
 from monitor.items import Article
-from monitor.official import is_official
-from monitor.urls import strip_tracking, url_key
+from monitor.stations.official import is_official
+from monitor.stations.urls import strip_tracking, url_key
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ ARTICLE_COLUMNS = {
 
 
 # What save_article writes: every column but the id and updated_at (set only by an update),
-# and the page's identity, `url_key` (m018: unique; monitor.urls.url_key of the URL).
+# and the page's identity, `url_key` (m018: unique; monitor.stations.urls.url_key of the URL).
 ARTICLE_WRITE_COLUMNS = (*(c for c in ARTICLE_COLUMNS if c not in ("id", "updated_at")),
                          "url_key")
 INSERT_ARTICLE = (f"insert into articles ({', '.join(ARTICLE_WRITE_COLUMNS)}) values "
