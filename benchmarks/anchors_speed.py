@@ -1,4 +1,5 @@
-"""CPU cost of story-anchor extraction (`monitor.anchors.extract_anchors`) on real news texts.
+"""CPU cost of story-anchor extraction (`monitor.stations.dedup.anchors.extract_anchors`) on
+real news texts.
 
     .venv/bin/python benchmarks/anchors_speed.py [--limit N]
         [--reference OLD_ANCHORS.py [--numbers-reference OLD_NUMBERS.py]]
@@ -6,11 +7,11 @@
 Texts: every WMT21 source, reference and system translation, every SemEval-2022 Task 8 article
 (with its title) and the five seed documents, each read through its own language profile.
 Prints CPU milliseconds per text (time.process_time) per language and overall. With
-`--reference` (an older copy of monitor/anchors.py) both versions run on every text, their
-results (keys with display forms in order, lead numbers, years) must be identical, and the
-two timings are printed side by side. With `--numbers-reference` (an older copy of
-monitor/numbers.py) the reference anchors read numbers through it, and
-`monitor.numbers.find_numbers` must also return the same mentions as the old copy on every
+`--reference` (an older copy of monitor/stations/dedup/anchors.py) both versions run on every
+text, their results (keys with display forms in order, lead numbers, years) must be identical,
+and the two timings are printed side by side. With `--numbers-reference` (an older copy of
+monitor/stations/numbers.py) the reference anchors read numbers through it, and
+`monitor.stations.numbers.find_numbers` must also return the same mentions as the old copy on every
 text (relevance and facts use it too).
 """
 
@@ -32,9 +33,10 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import ROOT, SEMEVAL, WMT21, machine, quiet_logs, table  # noqa: E402
 
-from monitor import anchors, numbers  # noqa: E402
-from monitor.language import detect  # noqa: E402
-from monitor.profiles import load_profile  # noqa: E402
+from monitor.stations import numbers  # noqa: E402
+from monitor.stations.dedup import anchors
+from monitor.stations.language import detect  # noqa: E402
+from monitor.stations.profiles import load_profile  # noqa: E402
 
 Extract = Callable[..., Any]
 
@@ -118,11 +120,11 @@ def load_module(name: str, path: Path, numbers_module: ModuleType | None = None)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # dataclasses look their module up there
     if numbers_module is not None:
-        sys.modules["monitor.numbers"] = numbers_module
+        sys.modules["monitor.stations.numbers"] = numbers_module
     try:
         spec.loader.exec_module(module)
     finally:
-        sys.modules["monitor.numbers"] = numbers
+        sys.modules["monitor.stations.numbers"] = numbers
     return module
 
 

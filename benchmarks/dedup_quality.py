@@ -14,11 +14,11 @@ for Latin+Cyrillic pairs and for all, next to a MinHash-only crawl (story stage 
 SemEval: "same story" precision/recall on pairs rated Overall <= 1.5 (positives) against
 Overall >= 3.5 (negatives) for the join decision (a near copy, or the story model's
 probability at its threshold), and Pearson r of the continuous similarity the evidence records
-(`monitor.similarity.similarity` of the anchors and the word cosine) with Overall (1 = same,
-4 = different, so a good score correlates negatively), over all pairs, cross-lingual pairs,
-each language pair, and the two halves by a hash of pair_id (the similarity's constants were
-chosen on the tuning half only), computed in-process on the pairs. The word-shingle MinHash
-baseline runs beside it.
+(`monitor.stations.dedup.similarity.similarity` of the anchors and the word cosine) with
+Overall (1 = same, 4 = different, so a good score correlates negatively), over all pairs,
+cross-lingual pairs, each language pair, and the two halves by a hash of pair_id (the
+similarity's constants were chosen on the tuning half only), computed in-process on the pairs.
+The word-shingle MinHash baseline runs beside it.
 """
 
 from __future__ import annotations
@@ -46,10 +46,10 @@ sys.path.insert(0, str(ROOT))
 
 from _common import SEMEVAL, WMT21  # noqa: E402
 
-from monitor import dedup  # noqa: E402
-from monitor.anchors import Anchors, extract_anchors  # noqa: E402
-from monitor.profiles import load_profile  # noqa: E402
-from monitor.relevance import child_totals  # noqa: E402
+from monitor.stations import dedup  # noqa: E402
+from monitor.stations.dedup.anchors import Anchors, extract_anchors  # noqa: E402
+from monitor.stations.profiles import load_profile  # noqa: E402
+from monitor.stations.relevance import child_totals  # noqa: E402
 
 logger = logging.getLogger(__name__)
 

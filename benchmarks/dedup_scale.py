@@ -5,7 +5,7 @@
 Synthetic articles are recombined from real news text (WMT21 sources and references, SemEval
 texts): each takes 3-6 paragraphs of one language from random documents, and a publication date
 spread over three years, ingested in date order as a crawl would. Every article goes through
-`monitor.dedup.decide` and `Store.save_article` (one transaction each). The median time of
+`monitor.stations.dedup.decide` and `Store.save_article` (one transaction each). The median time of
 `decide` (and of decide + save), wall clock and CPU time of the process, is measured over
 `--probe` articles ingested after 1,000 and after N-probe articles are stored.
 """
@@ -33,9 +33,9 @@ sys.path.insert(0, str(ROOT))
 
 from _common import SEMEVAL, WMT21  # noqa: E402
 
-from monitor import dedup  # noqa: E402
-from monitor.extraction import content_hash  # noqa: E402
 from monitor.items import Article  # noqa: E402
+from monitor.stations import dedup  # noqa: E402
+from monitor.stations.extraction import content_hash  # noqa: E402
 from monitor.store import Store  # noqa: E402
 
 logger = logging.getLogger(__name__)

@@ -31,9 +31,9 @@ from _common import (
     zyte_pages,
 )
 
-from monitor import extraction
-from monitor.extraction import ExtractionError
 from monitor.items import Article
+from monitor.stations import extraction
+from monitor.stations.extraction import ExtractionError
 
 logger = logging.getLogger(__name__)
 

@@ -28,9 +28,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import ROOT, machine, quiet_logs, table  # noqa: E402
 
 sys.path.insert(0, str(ROOT))
-from monitor import dedup, extraction, facts, language, relevance  # noqa: E402
 from monitor.items import Article  # noqa: E402
-from monitor.profiles import load_profile  # noqa: E402
+from monitor.stations import (
+    dedup,
+    extraction,
+    facts,
+    language,
+    relevance,  # noqa: E402
+)
+from monitor.stations.profiles import load_profile  # noqa: E402
 from monitor.store import Store  # noqa: E402
 
 LEAD = ("Operation Safe Harbor: U.S. Marshals and the Las Cruces Police Department recovered "

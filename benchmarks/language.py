@@ -3,7 +3,7 @@
 Sets: lingua single sentences (median ~96 characters), lingua sentences joined into
 ~1,000-character paragraphs, and WMT21 news documents (sources and human translations,
 article length). First, on every text of the three sets cut to the station's sample:
-does monitor.langdetect_fast answer exactly as langdetect.detect_langs (same languages,
+does monitor.stations.langdetect_fast answer exactly as langdetect.detect_langs (same languages,
 same probabilities bit for bit), and at what CPU cost per text for each.
 Usage: .venv/bin/python benchmarks/language.py [--per-language N]
 """
@@ -27,7 +27,7 @@ from langdetect import detect as langdetect_detect
 from langdetect.lang_detect_exception import LangDetectException
 from langdetect.language import Language
 
-from monitor import langdetect_fast, language
+from monitor.stations import langdetect_fast, language
 
 logger = logging.getLogger(__name__)
 

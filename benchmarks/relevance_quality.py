@@ -27,8 +27,8 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import ROOT, SHARED, WMT21, machine, quiet_logs, table  # noqa: E402
 
-from monitor.profiles import load_profile  # noqa: E402
-from monitor.relevance import classify  # noqa: E402
+from monitor.stations.profiles import load_profile  # noqa: E402
+from monitor.stations.relevance import classify  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures" / "relevance"
 SEMEVAL = SHARED / "semeval2022-task8" / "pairs_with_text.jsonl.gz"

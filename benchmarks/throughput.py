@@ -78,8 +78,8 @@ def worker_pipeline(paths: list[Path], db: Path) -> dict[str, Any]:
     """Read, extract, detect language, relevance, facts, dedup, store: as pipelines.py does."""
     from collections import Counter
 
-    from monitor.documents import decode_document
     from monitor.items import Article
+    from monitor.stations.documents import decode_document
     from monitor.store import Store
     store = Store(db)
     stations = Stations()
@@ -95,7 +95,7 @@ def worker_pipeline(paths: list[Path], db: Path) -> dict[str, Any]:
 
 
 class Stations:
-    """The stations of monitor.pipelines, called directly and timed one by one."""
+    """The stations of monitor.crawl.pipelines, called directly and timed one by one."""
 
     def __init__(self) -> None:
         """Read the MONITOR_* defaults the Scrapy pipelines read."""
@@ -106,8 +106,8 @@ class Stations:
 
     def process(self, item: Any, store: Any) -> str:
         """One article through every station, timed; its outcome (stored how, or dropped where)."""
-        from monitor import dedup, extraction, facts, language, relevance
-        from monitor.profiles import load_profile
+        from monitor.stations import dedup, extraction, facts, language, relevance
+        from monitor.stations.profiles import load_profile
         s = self.settings
         try:
             self._timed("extraction", extraction.extract, item, s.MONITOR_MIN_TEXT_CHARS)
@@ -144,7 +144,7 @@ class Stations:
 
 def _dedup_config(settings: Any) -> Any:
     """dedup.DedupConfig from the MONITOR_DEDUP_* settings (None if dedup has none)."""
-    from monitor import dedup
+    from monitor.stations import dedup
     if not hasattr(dedup, "DedupConfig"):
         return None
     return dedup.DedupConfig(

@@ -1,4 +1,4 @@
-"""Learn the same-story model (monitor/story_model.json) from labelled crawls.
+"""Learn the same-story model (monitor/stations/dedup/story_model.json) from labelled crawls.
 
     python benchmarks/train_story_model.py --run RUN/realnews.db LABELS [--run DB LABELS]
                                            [--threshold 0.6] [--write]
@@ -8,11 +8,12 @@ with the file's name as `id` and its `story`): the development corpus of real co
 (`benchmarks/realnews.py --keep RUN` and ../shared/realnews-dev/labels.jsonl) and WMT21's
 headline mix (`benchmarks/dedup_quality.py --keep DIR`: DIR/wmt.db and DIR/labels.jsonl).
 Every pair of stored articles of one run is judged by the station's own scorer
-(`monitor.dedup.StoryScorer`, document frequencies of the whole run) and labelled same / other
-story; an L2-regularised logistic regression is fitted on the pairs that share anything.
+(`monitor.stations.dedup.StoryScorer`, document frequencies of the whole run) and labelled
+same / other story; an L2-regularised logistic regression is fitted on the pairs that share
+anything.
 Cross-validation holds out whole operation families (a family's pairs are never both in
 training and test), as the held-out corpus holds other operations. `--write` stores the
-weights with the threshold in monitor/story_model.json.
+weights with the threshold in monitor/stations/dedup/story_model.json.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from monitor import dedup, story_model  # noqa: E402
+from monitor.stations import dedup  # noqa: E402
+from monitor.stations.dedup import story_model  # noqa: E402
 from monitor.store import Store  # noqa: E402
 
 MIN_SHARED_WEIGHT = 10.0  # pairs sharing less are never candidates worth learning from
@@ -120,7 +122,8 @@ def main() -> int:
     ap.add_argument("--run", nargs=2, action="append", type=Path, metavar=("DB", "LABELS"),
                     required=True, help="a labelled crawl's store and its labels")
     ap.add_argument("--threshold", type=float, default=0.7)
-    ap.add_argument("--write", action="store_true", help="write monitor/story_model.json")
+    ap.add_argument("--write", action="store_true",
+                    help="write monitor/stations/dedup/story_model.json")
     args = ap.parse_args()
     pairs, runs = [], []
     for db, labels_path in args.run:

@@ -5,10 +5,10 @@ The public API is the stations, each usable without Scrapy.
 
 from __future__ import annotations
 
-from monitor.extraction import ExtractionError, extract
 from monitor.items import Article
-from monitor.language import LanguageResult, detect
-from monitor.profiles import Profile, load_profile
+from monitor.stations.extraction import ExtractionError, extract
+from monitor.stations.language import LanguageResult, detect
+from monitor.stations.profiles import Profile, load_profile
 from monitor.store import Store
 
 __all__ = [

@@ -16,7 +16,8 @@ from typing import Any
 import click
 import sqlite_utils
 
-from monitor import review, reviewers, settings
+from monitor import review, settings
+from monitor.review import reviewers
 from monitor.store import Store, StoreError, store_error
 
 TRUNCATE_CELLS = 300  # characters of a table cell Datasette shows (the row page shows all)
@@ -129,7 +130,7 @@ def stats(ctx: click.Context, run_id: int | None, source: str | None, limit: int
 
     Examples: monitor stats; monitor stats --run 12; monitor stats --source ktsm --runs 10
     """
-    from monitor import health
+    from monitor.crawl import health
 
     store = open_store(ctx.obj["db"], read_only=True)
     try:
@@ -468,7 +469,7 @@ def repair(ctx: click.Context) -> None:
 
     Refused while a crawl holds the store's lock. Example: monitor repair
     """
-    from monitor.lock import CrawlLocked, StoreLock
+    from monitor.crawl.lock import CrawlLocked, StoreLock
 
     db = ctx.obj["db"]
     store = open_store(db)
@@ -512,7 +513,7 @@ def digest(ctx: click.Context, since: str, fmt: str, base_url: str, skip_empty: 
 
     Example: monitor digest --format html --base-url http://127.0.0.1:8001
     """
-    from monitor import digest as alerts
+    from monitor.review import digest as alerts
 
     try:
         since = alerts.parse_since(since)
@@ -561,8 +562,8 @@ def sources_add(ctx: click.Context, url: str, name: str | None, language: str | 
 
     Example: monitor sources add https://www.ktsm.com/ --name ktsm --language en
     """
-    from monitor import discovery
-    from monitor.sources import SourceError
+    from monitor.crawl import discovery
+    from monitor.crawl.sources import SourceError
 
     path = ctx.obj["sources"]
     try:
@@ -605,8 +606,8 @@ def sources_check(ctx: click.Context, names: tuple[str, ...]) -> None:
 
     Example: monitor sources check doj-press-releases ktsm-el-paso
     """
-    from monitor import discovery
-    from monitor.sources import SourceError, load_sources, select_sources
+    from monitor.crawl import discovery
+    from monitor.crawl.sources import SourceError, load_sources, select_sources
 
     path = ctx.obj["sources"]
     try:
@@ -646,9 +647,9 @@ def store_writer(ctx: click.Context, redis_url: str | None, prefix: str, drain: 
     """
     import logging
 
-    from monitor.lock import CrawlLocked
-    from monitor.scaleout import RedisUnavailable
-    from monitor.scaleout import writer as scaleout
+    from monitor.crawl.lock import CrawlLocked
+    from monitor.crawl.scaleout import RedisUnavailable
+    from monitor.crawl.scaleout import writer as scaleout
 
     if not redis_url:
         raise click.ClickException("no Redis given: use --redis redis://HOST:6379/0 or set "

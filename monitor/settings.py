@@ -51,12 +51,13 @@ MONITOR_HEALTH_DATE_DROP = float(os.environ.get("MONITOR_HEALTH_DATE_DROP", "0.4
 MONITOR_DEDUP_NEAR_COPY_THRESHOLD = float(
     os.environ.get("MONITOR_DEDUP_NEAR_COPY_THRESHOLD", "0.5"))
 #: Dedup: same-story probability (0-1, the learned story model's) from which a report joins a
-#: story; empty: the threshold the model was calibrated with (monitor/story_model.json).
+#: story; empty: the threshold the model was calibrated with
+#: (monitor/stations/dedup/story_model.json).
 MONITOR_DEDUP_STORY_THRESHOLD = os.environ.get("MONITOR_DEDUP_STORY_THRESHOLD", "")
 #: Dedup: story candidates are published at most this many days apart (undated ones always).
 MONITOR_DEDUP_WINDOW_DAYS = int(os.environ.get("MONITOR_DEDUP_WINDOW_DAYS", "30"))
 
-# --- Scaling out (README "Scaling out"; monitor/scaleout/) ---
+# --- Scaling out (README "Scaling out"; monitor/crawl/scaleout/) ---
 #: Redis URL of a shared crawl (redis://host:6379/0). Set: `scrapy crawl feeds|sitemaps|newsrooms`
 #: runs as a worker on scrapy-redis and `monitor store-writer` stores what workers queue; empty:
 #: the single-process crawl.
@@ -64,10 +65,10 @@ MONITOR_REDIS_URL = os.environ.get("MONITOR_REDIS_URL", "")
 #: Prefix of every Redis key of the shared crawl (several stores can share one Redis).
 MONITOR_REDIS_PREFIX = os.environ.get("MONITOR_REDIS_PREFIX", "monitor")
 # The add-on does nothing unless MONITOR_REDIS_URL is set.
-ADDONS = {"monitor.scaleout.worker.ScaleOut": 0}
+ADDONS = {"monitor.crawl.scaleout.worker.ScaleOut": 0}
 # --- end of scaling out ---
 
-# `{contact}` is replaced by MONITOR_CONTACT (monitor.middlewares.ContactUserAgentMiddleware).
+# `{contact}` is replaced by MONITOR_CONTACT (monitor.crawl.middlewares.ContactUserAgentMiddleware).
 USER_AGENT = "news-monitor/0.1 (+{contact})"
 ROBOTSTXT_OBEY = True
 TELNETCONSOLE_ENABLED = False
@@ -92,35 +93,36 @@ HTTPCACHE_ENABLED = False
 LOG_LEVEL = os.environ.get("MONITOR_LOG_LEVEL", "INFO")
 FEED_EXPORT_ENCODING = "utf-8"
 # Log lines name an item's URL, never its repr (bodies can be megabytes); drops are logged once,
-# with URL, stage and reason, by monitor.runs.record_fetch_error.
-LOG_FORMATTER = "monitor.runs.MonitorLogFormatter"
+# with URL, stage and reason, by monitor.crawl.runs.record_fetch_error.
+LOG_FORMATTER = "monitor.crawl.runs.MonitorLogFormatter"
 # The run's summary line replaces Scrapy's dump of every stat (kept in crawl_runs.stats).
 STATS_DUMP = False
 
 ITEM_PIPELINES = {
-    "monitor.pipelines.ExtractionPipeline": 100,
-    "monitor.pipelines.LanguagePipeline": 200,
-    "monitor.pipelines.RelevancePipeline": 300,
-    "monitor.pipelines.FactsPipeline": 400,
-    "monitor.pipelines.DedupPipeline": 500,
-    "monitor.pipelines.StorePipeline": 600,
+    "monitor.crawl.pipelines.ExtractionPipeline": 100,
+    "monitor.crawl.pipelines.LanguagePipeline": 200,
+    "monitor.crawl.pipelines.RelevancePipeline": 300,
+    "monitor.crawl.pipelines.FactsPipeline": 400,
+    "monitor.crawl.pipelines.DedupPipeline": 500,
+    "monitor.crawl.pipelines.StorePipeline": 600,
 }
 
 EXTENSIONS = {
-    "monitor.lock.CrawlLockExtension": 10,  # first: a second writer stops before anything opens
-    "monitor.lock.JobdirGuard": 20,
-    "monitor.health.CrawlHealth": 90,  # before RunRecorder, which closes the store
-    "monitor.runs.RunRecorder": 100,
+    # first: a second writer stops before anything opens
+    "monitor.crawl.lock.CrawlLockExtension": 10,
+    "monitor.crawl.lock.JobdirGuard": 20,
+    "monitor.crawl.health.CrawlHealth": 90,  # before RunRecorder, which closes the store
+    "monitor.crawl.runs.RunRecorder": 100,
 }
 
-COMMANDS_MODULE = "monitor.commands"
+COMMANDS_MODULE = "monitor.crawl.commands"
 
 SPIDER_MIDDLEWARES = {
-    "monitor.middlewares.IncrementalSpiderMiddleware": 600,
+    "monitor.crawl.middlewares.IncrementalSpiderMiddleware": 600,
 }
 
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": None,
-    "monitor.middlewares.ContactUserAgentMiddleware": 500,
-    "monitor.middlewares.ConditionalRequestMiddleware": 540,  # inside RetryMiddleware (550)
+    "monitor.crawl.middlewares.ContactUserAgentMiddleware": 500,
+    "monitor.crawl.middlewares.ConditionalRequestMiddleware": 540,  # inside RetryMiddleware (550)
 }

@@ -15,7 +15,7 @@ from typing import Any
 from lxml import etree
 from scrapy.http import Request, Response
 
-from monitor.crawling import (
+from monitor.crawl.crawling import (
     MalformedXML,
     SourceSpider,
     child_text,

@@ -17,9 +17,9 @@ from scrapy.http import Response
 from scrapy.settings import BaseSettings
 from twisted.python.failure import Failure
 
-from monitor.documents import decode_document, file_problem, scan_documents
+from monitor.crawl.runs import record_fetch_error
 from monitor.items import Article
-from monitor.runs import record_fetch_error
+from monitor.stations.documents import decode_document, file_problem, scan_documents
 
 logger = logging.getLogger(__name__)
 

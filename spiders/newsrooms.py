@@ -17,8 +17,8 @@ from typing import Any
 from parsel import Selector, SelectorList
 from scrapy.http import Request, Response
 
-from monitor.crawling import SourceSpider, iso_date, make_hints
-from monitor.sources import Source, is_xpath
+from monitor.crawl.crawling import SourceSpider, iso_date, make_hints
+from monitor.crawl.sources import Source, is_xpath
 
 logger = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ from scrapy.http import Request, Response
 from scrapy.settings import BaseSettings
 from scrapy.utils.sitemap import sitemap_urls_from_robots
 
-from monitor.crawling import (
+from monitor.crawl.crawling import (
     MalformedXML,
     SourceSpider,
     child_text,
@@ -33,8 +33,8 @@ from monitor.crawling import (
     make_hints,
     parse_xml,
 )
-from monitor.documents import gunzip
-from monitor.sources import Source
+from monitor.crawl.sources import Source
+from monitor.stations.documents import gunzip
 
 logger = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import os
 import sqlite3
 
+from monitor.crawl.pipelines import StationPipeline
 from monitor.items import Article
-from monitor.pipelines import StationPipeline
 
 
 class FailingStation(StationPipeline):

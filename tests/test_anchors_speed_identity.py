@@ -6,9 +6,9 @@ import dataclasses
 
 import pytest
 
-from monitor import numbers
-from monitor.anchors import WORD, LowerWords
-from monitor.profiles import load_profile
+from monitor.stations import numbers
+from monitor.stations.dedup.anchors import WORD, LowerWords
+from monitor.stations.profiles import load_profile
 
 TEXTS = [
     "The man said the iPhone was the best. Iphone users and THE others: the end.",

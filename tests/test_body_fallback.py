@@ -6,8 +6,8 @@ import json
 
 from lxml.html import fromstring
 
-from monitor.extraction import declared_text, extract, wrong_block
 from monitor.items import Article
+from monitor.stations.extraction import declared_text, extract, wrong_block
 
 TEASER = ("Officers located eleven missing children in the county after a three-week "
           "operation, the sheriff's office said on Tuesday.")

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from fixtures.review.stores import article, join
 
-from monitor import explain, review
+from monitor import review
+from monitor.review import explain
 from monitor.store import Store
 
 # Two reports of one made-up operation, as the facts station would read them.

@@ -27,8 +27,8 @@ from fixture_site import (
 from scrapy.utils.test import get_crawler
 
 from monitor import settings as project
-from monitor.pipelines import FactsPipeline
-from monitor.runs import STORE_ATTR, run_failure
+from monitor.crawl.pipelines import FactsPipeline
+from monitor.crawl.runs import STORE_ATTR, run_failure
 from monitor.store import Store
 from spiders.feeds import FeedsSpider
 from spiders.newsrooms import NewsroomsSpider

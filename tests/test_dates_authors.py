@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from monitor.dedup import day_number
-from monitor.extraction import extract, parse_published
 from monitor.items import Article
+from monitor.stations.dedup import day_number
+from monitor.stations.extraction import extract, parse_published
 
 URL = "https://news.example.org/2024/01/police-locate-children"
 STORY = "".join(

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from monitor.anchors import extract_anchors, stem
-from monitor.dedup import DedupConfig, decide
-from monitor.extraction import content_hash
 from monitor.items import Article
-from monitor.profiles import load_profile
+from monitor.stations.dedup import DedupConfig, decide
+from monitor.stations.dedup.anchors import extract_anchors, stem
+from monitor.stations.extraction import content_hash
+from monitor.stations.profiles import load_profile
+from monitor.stations.urls import canonical_url
 from monitor.store import Store
-from monitor.urls import canonical_url
 from tests.conftest import SEEDS, run_scrapy
 
 REPORT_EN = """Operation Safe Harbor: 41 missing children recovered in Tulsa County
@@ -121,7 +121,7 @@ def test_exact_copy_after_whitespace_and_case(store: Store) -> None:
 def test_verbatim_copy_is_analysed_once_with_the_same_index(store: Store) -> None:
     """A word-for-word copy elsewhere: its anchors, shingles and terms are the first's,
     remembered rather than read again; only its URL keys are its own."""
-    from monitor.dedup import article_anchors, minhash_buckets, term_counts
+    from monitor.stations.dedup import article_anchors, minhash_buckets, term_counts
     first = ingest(store, make("https://a.test/1", REPORT_EN))
     caches = (article_anchors, minhash_buckets, term_counts)
     hits = [cache.cache_info().hits for cache in caches]
@@ -186,7 +186,7 @@ def test_different_headline_counts_are_different_stories(store: Store) -> None:
 
 
 def test_contradiction_is_in_the_evidence(store: Store) -> None:
-    from monitor import dedup
+    from monitor.stations import dedup
     ingest(store, make("https://a.test/41", REPORT_EN))
     other = make("https://b.test/27", OTHER_STORY)
     decision = decide(store, other, DedupConfig(near_copy_threshold=0.95, story_threshold=0.0))
@@ -351,7 +351,7 @@ FILLER_EN = [
 
 
 def test_terms_are_cut_words_and_cjk_bigrams() -> None:
-    from monitor.dedup import term_counts, term_id
+    from monitor.stations.dedup import term_counts, term_id
     assert term_counts("Recovered: the recovery of children") == {
         term_id("recove"): 2, term_id("the"): 1, term_id("childr"): 1}  # "of" is too short
     assert term_counts("東京東京") == {term_id("東京"): 2, term_id("京東"): 1}
@@ -360,7 +360,7 @@ def test_terms_are_cut_words_and_cjk_bigrams() -> None:
 def test_cosine_of_term_vectors() -> None:
     from collections import Counter
 
-    from monitor.dedup import cosine, term_vector
+    from monitor.stations.dedup import cosine, term_vector
     one = term_vector(Counter({1: 2, 2: 1}), {}, 10)
     other = term_vector(Counter({3: 1}), {}, 10)
     assert cosine(one, one) == pytest.approx(1.0)
@@ -369,7 +369,7 @@ def test_cosine_of_term_vectors() -> None:
 
 
 def test_similarity_saturates_words_and_falls_back_on_anchors() -> None:
-    from monitor.dedup import similarity
+    from monitor.stations.dedup import similarity
     assert similarity(0.0, 0.0, 0.35) == pytest.approx(1.0)  # cosine 0.35 saturates in one language
     assert similarity(0.0, 0.0, 0.175) == pytest.approx(0.5)
     assert similarity(0.0, 0.0, 0.1, same_language=False) == pytest.approx(0.5)  # 0.1 / 0.2
@@ -399,7 +399,7 @@ def test_words_do_not_override_a_contradiction(store: Store) -> None:
 
 
 def test_term_counts_follow_updates(store: Store) -> None:
-    from monitor.dedup import term_id
+    from monitor.stations.dedup import term_id
     harbor = term_id("harbor")
     ingest(store, make("https://a.test/en", REPORT_EN))
     ingest(store, make("https://b.test/en", REWRITE_EN))
@@ -442,7 +442,7 @@ def test_anchor_postings_in_one_query_within_the_window(store: Store) -> None:
 def test_story_stage_joins_the_most_likely_candidate(store: Store) -> None:
     """The decision is the candidate with the highest same-story probability, with that
     candidate's evidence, when it reaches the threshold."""
-    from monitor import dedup
+    from monitor.stations import dedup
     for i, text in enumerate(FILLER_EN):
         ingest(store, make(f"https://f.test/{i}", text))
     ingest(store, make("https://a.test/41", REPORT_EN))
@@ -497,7 +497,7 @@ def test_cosine_sums_the_common_terms_in_order() -> None:
     import random
     from collections import Counter
 
-    from monitor.dedup import cosine, decode_vector, term_vector
+    from monitor.stations.dedup import cosine, decode_vector, term_vector
     rng = random.Random(7)
     for _ in range(200):
         a, b = (term_vector(Counter({rng.randrange(150): rng.randrange(1, 5) for _ in range(80)}),
@@ -533,7 +533,7 @@ def test_approximate_rewrite_with_boilerplate_and_no_date_joins(store: Store) ->
 
 
 def test_child_totals_read_the_headline_and_its_rounding() -> None:
-    from monitor.relevance import child_totals
+    from monitor.stations.relevance import child_totals
     totals = child_totals(ROUNDED_EN, None, load_profile("en"))
     assert (totals.head, totals.approximate) == (40, True)
     totals = child_totals(REPORT_FR, None, load_profile("fr"))
@@ -558,9 +558,9 @@ def test_a_rewrite_leading_with_another_number_is_not_vetoed(store: Store) -> No
 
 def test_the_cluster_page_says_why_in_words(store: Store) -> None:
     """A reviewer reads what the two reports share, in words, not the model's scores."""
-    from monitor.facts import extract_facts
-    from monitor.profiles import load_profile
     from monitor.review import detail
+    from monitor.stations.facts import extract_facts
+    from monitor.stations.profiles import load_profile
 
     def reported(url: str, text: str, language: str = "en", published: str = "2024-03-20"):
         article = make(url, text, language, published)

@@ -18,7 +18,7 @@ from lxml import etree
 from monitor.cli import cli
 from monitor.store import Store
 
-METADATA = ROOT / "monitor" / "datasette" / "metadata.json"
+METADATA = ROOT / "monitor" / "review" / "datasette" / "metadata.json"
 EXTRA = ROOT / "tests" / "fixtures" / "alerts"
 ATOM = "{http://www.w3.org/2005/Atom}"
 # The operation stories of the seeds: 000 (English) and 002 (French) report Operation Rescue

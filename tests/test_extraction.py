@@ -20,7 +20,8 @@ from trafilatura.metadata import (
 )
 from trafilatura.utils import load_html
 
-from monitor.extraction import (
+from monitor.items import Article
+from monitor.stations.extraction import (
     ESCALATION_CONSTANT,
     ExtractionError,
     body_text,
@@ -36,7 +37,6 @@ from monitor.extraction import (
     parse_page,
     without_recall_escalation,
 )
-from monitor.items import Article
 
 # Read off the seed documents: the ` date ` marker, and the text's first words.
 SEED_DATES = {"000": "2021-07-21", "001": "2021-06-16", "003": "2025-03-19"}
@@ -276,14 +276,14 @@ def test_parse_page_is_trafilatura_s_load_html(case: str) -> None:
 
 
 def test_bare_year_is_not_a_date() -> None:
-    from monitor.extraction import html_date
+    from monitor.stations.extraction import html_date
     page = ("<html><body><article><p>In 2023, the clearinghouse received 36.2 million reports."
             "</p><p>In 2023, NCMEC reviewed 9 submissions.</p></article></body></html>")
     assert html_date(page) == (None, None)
 
 
 def test_written_january_first_is_kept() -> None:
-    from monitor.extraction import year_only_guess
+    from monitor.stations.extraction import year_only_guess
     assert not year_only_guess("2024-01-01", "<p>Published January 1, 2024</p>")
     assert year_only_guess("2024-01-01", "<p>In 2024 the agency said</p>")
 

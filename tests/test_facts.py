@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from conftest import seed_path
 
-from monitor.extraction import extract
-from monitor.facts import extract_facts
 from monitor.items import Article
-from monitor.profiles import load_profile
+from monitor.stations.extraction import extract
+from monitor.stations.facts import extract_facts
+from monitor.stations.profiles import load_profile
 
 SEED_LANGUAGE = {"000": "en", "001": "en", "002": "fr", "003": "en", "004": "en"}
 KINDS = {"operation", "children_total", "children_recovered", "children_located",

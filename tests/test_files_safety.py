@@ -10,7 +10,7 @@ import pytest
 import sqlite_utils
 from conftest import run_scrapy, seed_path
 
-from monitor.documents import decode_document, scan_documents, strip_controls
+from monitor.stations.documents import decode_document, scan_documents, strip_controls
 
 LIMIT = 1_000_000  # MONITOR_MAX_FILE_BYTES of the crawl below
 
@@ -103,8 +103,8 @@ def test_gunzip_limit_applies_to_decoded_documents() -> None:
 def test_control_characters_stripped_from_stored_titles() -> None:
     """Control characters leave the title once the body has passed the binary check (which
     needs to see them)."""
-    from monitor.extraction import extract
     from monitor.items import Article
+    from monitor.stations.extraction import extract
     text = "Police recovered twelve missing children during a week-long operation. " * 6
     body = (f"<html><head><title>Hi\x1b[2J\x1b]0;pwned\x07 there</title></head><body>"
             f"<article><h1>Hi\x1b[2J there</h1><p>{text}</p></article></body></html>")

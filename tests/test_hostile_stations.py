@@ -12,11 +12,12 @@ import pytest
 import sqlite_utils
 from conftest import BIN, ROOT, run_scrapy
 
-from monitor import anchors, dedup, facts, language, numbers, profiles, relevance
-from monitor.extraction import content_hash
+from monitor.crawl.lock import StoreLock
 from monitor.items import Article
-from monitor.lock import StoreLock
-from monitor.profiles import load_profile
+from monitor.stations import dedup, facts, language, numbers, profiles, relevance
+from monitor.stations.dedup import anchors
+from monitor.stations.extraction import content_hash
+from monitor.stations.profiles import load_profile
 from monitor.store import Store
 
 EN = load_profile("en")

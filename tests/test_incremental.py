@@ -12,7 +12,7 @@ import sqlite_utils
 from conftest import BIN, run_scrapy
 from hostile_site import ArticleFarm, write_sources
 
-from monitor.lock import StoreLock
+from monitor.crawl.lock import StoreLock
 
 PAGES = 60
 PER_SITEMAP = 20

@@ -15,8 +15,8 @@ from langdetect.detector import Detector
 from langdetect.lang_detect_exception import LangDetectException
 from langdetect.language import Language
 
-from monitor import langdetect_fast
-from monitor.language import SAMPLE_CHARS, detect
+from monitor.stations import langdetect_fast
+from monitor.stations.language import SAMPLE_CHARS, detect
 
 # Read off the seed documents.
 SEED_LANGUAGES = {"000": "en", "001": "en", "002": "fr", "003": "en", "004": "en"}
@@ -100,7 +100,7 @@ def test_long_article_read_from_its_start() -> None:
     assert detect(TEXTS["de"] * 15 + TEXTS["es"] * 2).language == "de"
 
 
-# ----- monitor.langdetect_fast gives langdetect's answers -----
+# ----- monitor.stations.langdetect_fast gives langdetect's answers -----
 
 VIETNAMESE = ("Cảnh sát đã tìm thấy mười một trẻ em mất tích trong chiến dịch kéo dài hai tuần "
               "tại tỉnh, cơ quan này cho biết hôm thứ Ba. Các em đã được giao cho dịch vụ xã hội.")
@@ -260,7 +260,7 @@ def test_station_confidence_is_langdetects(prefix: str) -> None:
 
 def test_a_repeated_sample_is_detected_once() -> None:
     """Copies of a story that begin alike are detected once, with the same answer."""
-    from monitor import language
+    from monitor.stations import language
     text = "La police a retrouvé trois enfants disparus dans le nord du pays. " * 40
     first = language.detect(text + "Premier site.")
     hits = language._langdetect.cache_info().hits
@@ -273,7 +273,7 @@ def test_a_repeated_sample_is_detected_once() -> None:
     ("a" * 40, 40, True), ("a" * 39, 40, False), ("1" * 200 + "a" * 40, 40, True),
     ("1 " * 100 + "a" * 39, 40, False), ("", 0, True), ("", 1, False)])
 def test_has_letters_counts_the_whole_sample(sample: str, count: int, expected: bool) -> None:
-    from monitor.language import has_letters
+    from monitor.stations.language import has_letters
     assert has_letters(sample, count) is expected
 
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from monitor.numbers import find_numbers
-from monitor.profiles import load_profile
-from monitor.relevance import classify
+from monitor.stations.numbers import find_numbers
+from monitor.stations.profiles import load_profile
+from monitor.stations.relevance import classify
 
 FIXTURES = Path(__file__).parent / "fixtures" / "languages"
 

@@ -1,4 +1,5 @@
-"""monitor.minhash gives datasketch's MinHash signatures and LSH parameters, bit for bit."""
+"""monitor.stations.dedup.minhash gives datasketch's MinHash signatures and LSH parameters, bit
+for bit."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ import pytest
 from datasketch import MinHash
 from datasketch.lsh import _optimal_param
 
-from monitor.dedup import DedupConfig, minhash, shingle_bytes, shingles
-from monitor.minhash import lsh_params, sha1_hashes32, signature
+from monitor.stations.dedup import DedupConfig, minhash, shingle_bytes, shingles
+from monitor.stations.dedup.minhash import lsh_params, sha1_hashes32, signature
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
@@ -65,7 +66,8 @@ def test_lsh_params_are_datasketch_s(num_perm: int) -> None:
 def test_stations_start_without_datasketch_scipy_or_dateparser() -> None:
     """The stations start without datasketch (whose package imports scipy); dateparser is
     imported when a date has to be read from text."""
-    code = ("import sys, monitor.dedup, monitor.extraction, monitor.facts, monitor.pipelines; "
+    code = ("import sys, monitor.stations.dedup, monitor.stations.extraction, "
+            "monitor.stations.facts, monitor.crawl.pipelines; "
             "print(sorted(m for m in ('datasketch', 'scipy', 'dateparser') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=Path(__file__).resolve().parent.parent)

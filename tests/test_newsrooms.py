@@ -20,7 +20,7 @@ from fixture_site import (
 )
 from scrapy.http import HtmlResponse
 
-from monitor.sources import command_line_source
+from monitor.crawl.sources import command_line_source
 from spiders.newsrooms import NewsroomsSpider, listing_entries
 
 LISTING = """<html><body><div class="views-row"><div class="news-title">

@@ -7,9 +7,9 @@ import dataclasses
 import pytest
 from conftest import seed_path
 
-from monitor.extraction import SEED_MARKER
-from monitor.numbers import NumberMention, find_numbers
-from monitor.profiles import load_profile
+from monitor.stations.extraction import SEED_MARKER
+from monitor.stations.numbers import NumberMention, find_numbers
+from monitor.stations.profiles import load_profile
 
 
 def values(text: str, code: str) -> list[int]:

@@ -1,10 +1,10 @@
-"""Official publishers are recognised by host, from monitor/official.yml."""
+"""Official publishers are recognised by host, from monitor/stations/official.yml."""
 
 from __future__ import annotations
 
 import pytest
 
-from monitor.official import is_official
+from monitor.stations.official import is_official
 
 
 @pytest.mark.parametrize("url", [
@@ -31,8 +31,8 @@ def test_not_official(url: str | None) -> None:
 
 
 def test_official_report_is_the_representative(tmp_path) -> None:
-    from monitor.dedup import Decision
     from monitor.items import Article
+    from monitor.stations.dedup import Decision
     from monitor.store import Store
 
     store = Store(tmp_path / "monitor.db")
@@ -53,8 +53,8 @@ def test_official_report_is_the_representative(tmp_path) -> None:
 
 
 def test_relations_follow_the_representative(tmp_path) -> None:
-    from monitor.dedup import Decision
     from monitor.items import Article
+    from monitor.stations.dedup import Decision
     from monitor.store import Store
 
     store = Store(tmp_path / "monitor.db")

@@ -8,12 +8,12 @@ import pytest
 from conftest import seed_path
 
 from monitor import review
-from monitor.dedup import Decision
-from monitor.extraction import extract
-from monitor.facts import extract_facts
 from monitor.items import Article
-from monitor.profiles import load_profile
-from monitor.relevance import classify
+from monitor.stations.dedup import Decision
+from monitor.stations.extraction import extract
+from monitor.stations.facts import extract_facts
+from monitor.stations.profiles import load_profile
+from monitor.stations.relevance import classify
 from monitor.store import Store
 
 

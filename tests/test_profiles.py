@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
-from monitor.profiles import NEUTRAL, PROFILE_DIR, YAML_LOADER, available, load_profile
+from monitor.stations.profiles import NEUTRAL, PROFILE_DIR, YAML_LOADER, available, load_profile
 
 LANGUAGES = ["ar", "de", "el", "en", "es", "fr", "hi", "id", "it", "ja", "nl", "pl", "pt", "ro",
              "ru", "sl", "sw", "tl", "tr", "uk", "zh"]
@@ -118,7 +118,7 @@ def test_fast_yaml_loader_reads_what_safe_load_reads(code: str) -> None:
 
 def test_languages_without_a_file_share_the_neutral_profile() -> None:
     """One neutral profile object, whatever the code: results kept for it apply to all."""
-    from monitor.profiles import NEUTRAL, load_profile
+    from monitor.stations.profiles import NEUTRAL, load_profile
     assert load_profile("xx") is load_profile("qq") is load_profile(NEUTRAL)
     assert load_profile("xx").code == NEUTRAL
 

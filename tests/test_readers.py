@@ -17,7 +17,7 @@ from hostile_site import ArticleFarm, write_sources
 from monitor.store import Store
 
 PAGES = 150
-METADATA = ROOT / "monitor" / "datasette" / "metadata.json"
+METADATA = ROOT / "monitor" / "review" / "datasette" / "metadata.json"
 QUERIES = [
     "/monitor.json?sql=select+count(*)+n+from+articles",
     "/monitor/articles.json?_size=20&_sort_desc=id",

@@ -8,10 +8,10 @@ import pytest
 import yaml
 from conftest import ROOT, seed_path
 
-from monitor.extraction import extract
 from monitor.items import Article
-from monitor.profiles import load_profile
-from monitor.relevance import Relevance, child_counts, classify, fold, sentence_spans
+from monitor.stations.extraction import extract
+from monitor.stations.profiles import load_profile
+from monitor.stations.relevance import Relevance, child_counts, classify, fold, sentence_spans
 
 FIXTURES = ROOT / "tests" / "fixtures" / "relevance"
 MANIFEST = yaml.safe_load((FIXTURES / "manifest.yml").read_text(encoding="utf-8"))
@@ -142,7 +142,7 @@ def test_fixture_paths_exist() -> None:
 
 
 def test_a_copy_is_classified_once_and_alike() -> None:
-    from monitor.relevance import _classify_recent
+    from monitor.stations.relevance import _classify_recent
     text = ("Police located 14 missing children during Operation Safe Harbor, a multi-agency "
             "sweep in Tulsa, the U.S. Marshals said on Tuesday.")
     first = classify(text, "Fourteen children located", load_profile("en"))

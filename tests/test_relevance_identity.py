@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from conftest import ROOT
 
-from monitor.profiles import available, load_profile
-from monitor.relevance import TermGate, fold, vocabulary
+from monitor.stations.profiles import available, load_profile
+from monitor.stations.relevance import TermGate, fold, vocabulary
 
 TEXTS = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "seeds").glob("*.txt"))] + [
     p.read_text(encoding="utf-8")

@@ -20,13 +20,13 @@ import sqlite_utils
 from conftest import BIN, ROOT
 from hostile_site import ArticleFarm, write_sources
 
-from monitor.extraction import content_hash
+from monitor.stations.extraction import content_hash
 
 pytestmark = pytest.mark.slow
 PAGES = 2000
 KILLS = 5
-PIPELINES = {"monitor.pipelines.ExtractionPipeline": 100,
-             "monitor.pipelines.StorePipeline": 600}
+PIPELINES = {"monitor.crawl.pipelines.ExtractionPipeline": 100,
+             "monitor.crawl.pipelines.StorePipeline": 600}
 
 
 def start_crawl(site: ArticleFarm, tmp: Path, log: Path) -> subprocess.Popen:

@@ -15,8 +15,8 @@ import pytest
 from click.testing import CliRunner, Result
 from conftest import BIN
 
-from monitor import reviewers
 from monitor.cli import cli
+from monitor.review import reviewers
 from monitor.store import Store
 
 PASSWORD = "correct horse battery"

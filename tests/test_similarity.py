@@ -7,10 +7,9 @@ from collections import Counter
 
 import pytest
 
-from monitor import dedup
-from monitor.anchors import extract_anchors
-from monitor.profiles import load_profile
-from monitor.similarity import (
+from monitor.stations import dedup
+from monitor.stations.dedup.anchors import extract_anchors
+from monitor.stations.dedup.similarity import (
     ANCHOR_WEIGHT,
     CROSS_LANGUAGE_SATURATION,
     SAME_LANGUAGE_SATURATION,
@@ -18,6 +17,7 @@ from monitor.similarity import (
     lexical_similarity,
     similarity,
 )
+from monitor.stations.profiles import load_profile
 
 REPORT = """Marshals recover 14 missing children in Operation Blue Heron
 

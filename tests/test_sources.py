@@ -9,7 +9,7 @@ import pytest
 import yaml
 from conftest import SEEDS, run_scrapy
 
-from monitor.sources import SourceError, command_line_source, load_sources
+from monitor.crawl.sources import SourceError, command_line_source, load_sources
 
 GOOD = {"name": "agency", "kind": "feed", "url": "https://news.agency.example/rss.xml",
         "language": "en", "allowed_domains": ["agency.example"]}

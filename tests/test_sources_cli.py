@@ -17,7 +17,7 @@ from conftest import run_scrapy
 from fixture_site import FixtureSite, _Handler, build_site
 
 from monitor.cli import cli
-from monitor.sources import load_sources
+from monitor.crawl.sources import load_sources
 
 HOME = ("<!DOCTYPE html><html lang='en-US'><head><title>Fixture Gazette</title>"
         "<link rel='alternate' type='application/rss+xml' title='All news' "

@@ -16,11 +16,11 @@ import sqlite_utils
 from fixture_site import FixtureSite, crawl_in_test, crawl_settings, write_sources
 
 from monitor import review
-from monitor.dedup import decide
-from monitor.extraction import content_hash
 from monitor.items import Article
+from monitor.stations.dedup import decide
+from monitor.stations.extraction import content_hash
+from monitor.stations.urls import strip_tracking, url_key
 from monitor.store import Store, migrations
-from monitor.urls import strip_tracking, url_key
 from spiders.feeds import FeedsSpider
 from tests.conftest import seed_path
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import BIN, ROOT, read_only, seed_path
 
-from monitor.lock import CrawlLocked, StoreLock
+from monitor.crawl.lock import CrawlLocked, StoreLock
 from monitor.store import Store
 
 HUGE = "9" * 30

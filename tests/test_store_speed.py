@@ -167,7 +167,7 @@ def test_frequencies_see_another_connection_s_writes(tmp_db: Path) -> None:
 
 
 def test_frequency_cache_is_bounded(filled: Store, monkeypatch: pytest.MonkeyPatch) -> None:
-    from monitor import store as store_module
+    from monitor.store import dedup_index as store_module
     monkeypatch.setattr(store_module, "DF_CACHE_SIZE", 3)
     filled.dedup_anchor_df(["n:41", "p:tulsa", "q:harbor", "n:12", "n:6"])
     assert filled.dedup_anchor_df(["n:41"]) == {"n:41": 3}

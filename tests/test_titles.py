@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from monitor.extraction import extract
 from monitor.items import Article
+from monitor.stations.extraction import extract
 
 BODY = "<p>" + "Officers located the missing children after a week-long search. " * 5 + "</p>"
 

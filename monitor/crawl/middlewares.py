@@ -25,7 +25,7 @@ from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
 from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 
-from monitor.runs import store_for
+from monitor.crawl.runs import store_for
 
 logger = logging.getLogger(__name__)
 

@@ -33,7 +33,7 @@ from trafilatura.feeds import FeedParameters, determine_feed
 from trafilatura.sitemaps import GUESSES
 
 from monitor import settings
-from monitor.sources import (
+from monitor.crawl.sources import (
     LANGUAGE,
     Source,
     SourceError,

@@ -1,7 +1,7 @@
 """Numbers in text: digits read with the profile's separators, and number words in its language.
 
 `find_numbers(text, profile)` returns every number mention, left to right, with its value and
-span. Everything language-specific comes from the profile (see monitor/profiles/*.yml):
+span. Everything language-specific comes from the profile (see monitor/stations/profiles/*.yml):
 
 - `number_words`: word -> value; words worth 100, 1000, 10**6 ... multiply ("two hundred"),
   as do the words in `number_multipliers` ("two dozen").
@@ -28,8 +28,8 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from monitor.profiles import Profile
-from monitor.text import LETTER_OR_MARK
+from monitor.stations.profiles import Profile
+from monitor.stations.text import LETTER_OR_MARK
 
 logger = logging.getLogger(__name__)
 

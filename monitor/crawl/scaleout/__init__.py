@@ -12,6 +12,6 @@ into Redis.
 
 from __future__ import annotations
 
-from monitor.scaleout.queue import Keys, RedisUnavailable, connect
+from monitor.crawl.scaleout.queue import Keys, RedisUnavailable, connect
 
 __all__ = ["Keys", "RedisUnavailable", "connect"]

@@ -27,10 +27,10 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
-from monitor.extraction import find_text_date
-from monitor.numbers import NumberMention, find_numbers
-from monitor.profiles import Profile
-from monitor.relevance import (
+from monitor.stations.extraction import find_text_date
+from monitor.stations.numbers import NumberMention, find_numbers
+from monitor.stations.profiles import Profile
+from monitor.stations.relevance import (
     ANALYSED_CHARS,
     CLAUSE_BREAK,
     KINDS,
@@ -43,7 +43,7 @@ from monitor.relevance import (
     sentence_spans,
     vocabulary,
 )
-from monitor.text import fold
+from monitor.stations.text import fold
 
 logger = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
-from monitor.runs import store_for
+from monitor.crawl.runs import store_for
 from monitor.store import check_store_path, now_iso
 
 logger = logging.getLogger(__name__)

@@ -19,8 +19,8 @@ from operator import itemgetter
 
 from anyascii import anyascii
 
-from monitor.numbers import find_numbers as profile_numbers
-from monitor.profiles import Profile
+from monitor.stations.numbers import find_numbers as profile_numbers
+from monitor.stations.profiles import Profile
 
 logger = logging.getLogger(__name__)
 
@@ -151,7 +151,7 @@ def find_numbers(text: str, profile: Profile) -> list[tuple[float, int, str]]:
     """Numbers as digits (decimals kept) or as the profile's number words: (value, start, text).
 
     Digit groups are read here; words ("Trois", "twenty-four", "36,2 millions") by
-    `monitor.numbers`, which reads them through the language profile.
+    `monitor.stations.numbers`, which reads them through the language profile.
     """
     found = []
     for match in DIGITS.finditer(text):

@@ -1,7 +1,7 @@
 """What Datasette shows of the monitor store: the metadata of metadata.json applied to the
 database that holds the store whatever its file is called, its internal tables hidden, home
 and database pages that lead to operations, the review queue, the dashboard and search, and
-the sign-in accounts of the store's reviewers (monitor.reviewers)."""
+the sign-in accounts of the store's reviewers (monitor.review.reviewers)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup, escape
 
-from monitor import reviewers
+from monitor.review import reviewers
 
 if TYPE_CHECKING:
     from datasette.app import Datasette

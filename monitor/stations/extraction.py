@@ -42,8 +42,8 @@ from trafilatura.utils import (
 )
 from trafilatura.xml import delete_element
 
-from monitor.documents import strip_controls
 from monitor.items import Article
+from monitor.stations.documents import strip_controls
 
 logger = logging.getLogger(__name__)
 

@@ -9,12 +9,13 @@ Stages, cheapest first; the first that matches decides:
 4. ``story``: the same story rewritten or translated. Candidates share the new article's rare
    language-neutral anchors (numbers, dates, names, quoted titles), found through an inverted
    index within a window of publication dates; each is judged by the learned same-story model
-   (`monitor.story_model`: anchors, word cosine, headline counts of children, years, dates),
+   (`monitor.stations.dedup.story_model`: anchors, word cosine, headline counts of children, years,
+   dates),
    and a headline count that contradicts the candidate's, or its cluster's, vetoes the join.
 
-`monitor.similarity` gives the continuous same-story score (the saturated word cosine in one
-language or across two, anchors where they say more), also below the join threshold: the score
-correlated with human ratings and recorded in the evidence.
+`monitor.stations.dedup.similarity` gives the continuous same-story score (the saturated word
+cosine in one language or across two, anchors where they say more), also below the join
+threshold: the score correlated with human ratings and recorded in the evidence.
 """
 
 from __future__ import annotations
@@ -36,16 +37,16 @@ from typing import Any
 
 import numpy as np
 
-from monitor import story_model
-from monitor.anchors import Anchors, extract_anchors, kind_of
-from monitor.extraction import normalise_for_hash
 from monitor.items import Article
-from monitor.minhash import lsh_params, sha1_hashes32, signature
-from monitor.profiles import load_profile
-from monitor.relevance import child_totals
-from monitor.similarity import similarity
-from monitor.store import Store
-from monitor.urls import url_keys
+from monitor.stations.dedup import story_model
+from monitor.stations.dedup.anchors import Anchors, extract_anchors, kind_of
+from monitor.stations.dedup.minhash import lsh_params, sha1_hashes32, signature
+from monitor.stations.dedup.port import DedupStore
+from monitor.stations.dedup.similarity import similarity
+from monitor.stations.extraction import normalise_for_hash
+from monitor.stations.profiles import load_profile
+from monitor.stations.relevance import child_totals
+from monitor.stations.urls import url_keys
 
 logger = logging.getLogger(__name__)
 
@@ -135,7 +136,7 @@ class Decision:
     index: DedupIndex | None = None
 
 
-def decide(store: Store, article: Article, config: DedupConfig | None = None) -> Decision:
+def decide(store: DedupStore, article: Article, config: DedupConfig | None = None) -> Decision:
     """The cluster `article` belongs to, by the first stage that matches, with the evidence."""
     config = config or DedupConfig()
     existing = store.article_by_url(article.url)
@@ -320,7 +321,7 @@ def decode_vector(vector: bytes) -> dict[int, float]:
 
 # ----- stages -----
 
-def _by_url(store: Store, article: Article, index: DedupIndex, anchors: Anchors,
+def _by_url(store: DedupStore, article: Article, index: DedupIndex, anchors: Anchors,
             config: DedupConfig) -> Decision | None:
     """Stage 1: a stored article under the same canonical URL."""
     row = store.dedup_url_match(index.url_keys)
@@ -330,7 +331,7 @@ def _by_url(store: Store, article: Article, index: DedupIndex, anchors: Anchors,
                     {"url_keys": index.url_keys})
 
 
-def _by_hash(store: Store, article: Article, index: DedupIndex, anchors: Anchors,
+def _by_hash(store: DedupStore, article: Article, index: DedupIndex, anchors: Anchors,
              config: DedupConfig) -> Decision | None:
     """Stage 2: a stored article with the same normalised text."""
     row = store.dedup_hash_match(article.content_hash)
@@ -340,7 +341,7 @@ def _by_hash(store: Store, article: Article, index: DedupIndex, anchors: Anchors
                     {"content_hash": article.content_hash})
 
 
-def _by_near_copy(store: Store, article: Article, index: DedupIndex, anchors: Anchors,
+def _by_near_copy(store: DedupStore, article: Article, index: DedupIndex, anchors: Anchors,
                   config: DedupConfig) -> Decision | None:
     """Stage 3: the most similar same-language article sharing an LSH bucket, unless the two
     contradict each other (another headline count or year in mostly the same words)."""
@@ -364,13 +365,13 @@ def _by_near_copy(store: Store, article: Article, index: DedupIndex, anchors: An
     return None
 
 
-def _by_story(store: Store, article: Article, index: DedupIndex, anchors: Anchors,
+def _by_story(store: DedupStore, article: Article, index: DedupIndex, anchors: Anchors,
               config: DedupConfig) -> Decision | None:
     """Stage 4: the candidate most likely to report the same story, if likely enough.
 
     Candidates come through the anchor index; each is judged by the learned same-story model
-    (`monitor.story_model`) on the anchors, words, headline counts, years and dates the two
-    share or contradict."""
+    (`monitor.stations.dedup.story_model`) on the anchors, words, headline counts, years and
+    dates the two share or contradict."""
     if not anchors.keys:
         return None
     n_docs = store.dedup_document_count() + 1
@@ -410,7 +411,7 @@ def same_language(a: str | None, b: str | None) -> bool:
     return a == b or "und" in (a, b)
 
 
-def story_candidates(store: Store, index: DedupIndex, own_df: dict[str, int],
+def story_candidates(store: DedupStore, index: DedupIndex, own_df: dict[str, int],
                      own: dict[str, float], config: DedupConfig) -> list[int]:
     """Articles holding the new article's rarest anchors, ranked by the weight (`own`) they
     share."""
@@ -481,7 +482,7 @@ class StoryScorer:
         shared = sorted(own.keys() & theirs)
         return shared, sum([own[k] for k in shared])
 
-    def weights_with(self, store: Store, anchors: set[str]) -> dict[str, float]:
+    def weights_with(self, store: DedupStore, anchors: set[str]) -> dict[str, float]:
         """The weights of the new article's anchors and of `anchors` (those it lacks weigh by
         their stored document frequency)."""
         other = sorted(anchors - self.own.keys())

@@ -30,10 +30,10 @@ from scrapy.settings import BaseSettings
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from monitor.documents import decode_text
+from monitor.crawl.runs import record_fetch_error
+from monitor.crawl.sources import Source, command_line_source, load_sources, select_sources
 from monitor.items import Article
-from monitor.runs import record_fetch_error
-from monitor.sources import Source, command_line_source, load_sources, select_sources
+from monitor.stations.documents import decode_text
 
 logger = logging.getLogger(__name__)
 

@@ -20,9 +20,8 @@ from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 
-from monitor.items import Article
-from monitor.middlewares import PARENT, source_of, state_for
-from monitor.runs import (
+from monitor.crawl.middlewares import PARENT, source_of, state_for
+from monitor.crawl.runs import (
     RUN_ATTR,
     failure_reason,
     is_storage_error,
@@ -30,6 +29,7 @@ from monitor.runs import (
     stop_for_storage_error,
     store_for,
 )
+from monitor.items import Article
 
 logger = logging.getLogger(__name__)
 

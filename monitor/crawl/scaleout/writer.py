@@ -22,10 +22,9 @@ from typing import Any
 
 import redis
 
-from monitor import dedup
-from monitor.health import HealthLimits, SourceCounts, save_health
-from monitor.runs import failure_reason, is_storage_error
-from monitor.scaleout.queue import (
+from monitor.crawl.health import HealthLimits, SourceCounts, save_health
+from monitor.crawl.runs import failure_reason, is_storage_error
+from monitor.crawl.scaleout.queue import (
     Keys,
     article_from,
     connect,
@@ -33,8 +32,9 @@ from monitor.scaleout.queue import (
     unpack_bytes,
     worker_alive,
 )
+from monitor.stations import dedup
+from monitor.stations.urls import url_key
 from monitor.store import Store
-from monitor.urls import url_key
 
 logger = logging.getLogger(__name__)
 
@@ -317,7 +317,7 @@ def start(writer: StoreWriter, db: str | Path) -> None:
 def run(writer: StoreWriter, db: str | Path, drain: bool) -> None:
     """Apply messages until stopped (SIGINT/SIGTERM) or, with `drain`, until the queue is
     empty and no worker is alive; the current message is always finished first."""
-    from monitor.scaleout.queue import live_workers
+    from monitor.crawl.scaleout.queue import live_workers
 
     def stop(signum: int, frame: Any) -> None:
         writer.stopping = True
@@ -359,7 +359,7 @@ def open_writer(db: str | Path, redis_url: str, prefix: str) -> tuple[StoreWrite
     """The writer of the store at `db` with its lock held; RedisUnavailable, CrawlLocked or
     StoreError (one line) when Redis cannot be reached or the store cannot be written."""
     from monitor import settings
-    from monitor.lock import StoreLock
+    from monitor.crawl.lock import StoreLock
     from monitor.store import check_store_path
 
     client = connect(redis_url)

@@ -13,12 +13,12 @@ from langdetect import DetectorFactory
 from langdetect.detector_factory import PROFILES_DIRECTORY
 from langdetect.lang_detect_exception import LangDetectException
 
-from monitor.langdetect_fast import detect_langs
-from monitor.profiles import NEUTRAL, available, load_profile
+from monitor.stations.langdetect_fast import detect_langs
+from monitor.stations.profiles import NEUTRAL, available, load_profile
 
 logger = logging.getLogger(__name__)
 
-# langdetect's model and algorithm, seeded; monitor.langdetect_fast gives the same answers,
+# langdetect's model and algorithm, seeded; monitor.stations.langdetect_fast gives the same answers,
 # bit for bit, as langdetect.detect_langs, for about half its CPU time or less.
 DetectorFactory.seed = 0
 UNDETERMINED = "und"

@@ -1,5 +1,5 @@
 """The Datasette plugin of the news monitor: cluster review pages, actions, a dashboard, and
-the monitor's metadata for the database that holds the store (monitor.datasette.desk).
+the monitor's metadata for the database that holds the store (monitor.review.datasette.desk).
 
 Reviewing needs the `monitor-review` permission: any signed-in actor has it, unless the
 plugin configuration names the reviewers (`"plugins": {"monitor": {"reviewers": ["alice"]}}`;
@@ -25,7 +25,7 @@ from datasette.utils.asgi import BadRequest, Forbidden, NotFound, Request, Respo
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader
 
 from monitor import review
-from monitor.datasette import desk
+from monitor.review.datasette import desk
 from monitor.store import Store, StoreError
 
 if TYPE_CHECKING:  # datasette.app imports the plugins: no runtime import here

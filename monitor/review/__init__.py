@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from monitor import explain
-from monitor.documents import strip_controls
+from monitor.review import explain
+from monitor.stations.documents import strip_controls
 from monitor.store import Store
 
 logger = logging.getLogger(__name__)

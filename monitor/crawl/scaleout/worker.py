@@ -35,11 +35,10 @@ from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 from scrapy_redis.scheduler import Scheduler
 from twisted.internet.task import LoopingCall
 
-from monitor.health import CrawlHealth
-from monitor.items import Article
-from monitor.pipelines import StationDrop, StationPipeline
-from monitor.runs import RUN_ATTR, STORE_ATTR, failure_reason, stop_for_storage_error
-from monitor.scaleout.queue import (
+from monitor.crawl.health import CrawlHealth
+from monitor.crawl.pipelines import StationDrop, StationPipeline
+from monitor.crawl.runs import RUN_ATTR, STORE_ATTR, failure_reason, stop_for_storage_error
+from monitor.crawl.scaleout.queue import (
     HEARTBEAT_EVERY,
     HEARTBEAT_TTL,
     Keys,
@@ -51,7 +50,8 @@ from monitor.scaleout.queue import (
     unpack_bytes,
     worker_alive,
 )
-from monitor.urls import url_key
+from monitor.items import Article
+from monitor.stations.urls import url_key
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ class ScaleOut:
                                 module="scrapy_redis")
         keys = Keys(settings.get("MONITOR_REDIS_PREFIX") or "monitor")
         for name, value in {
-            "SCHEDULER": "monitor.scaleout.worker.SharedScheduler",
+            "SCHEDULER": "monitor.crawl.scaleout.worker.SharedScheduler",
             "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
             "REDIS_URL": url,
             "SCHEDULER_PERSIST": True,  # a worker leaving must not clear the others' crawl
@@ -91,17 +91,20 @@ class ScaleOut:
         }.items():
             settings.set(name, value, priority="project")
         self._components(settings, "ITEM_PIPELINES", {
-            "monitor.pipelines.DedupPipeline": None, "monitor.pipelines.StorePipeline": None,
-            "monitor.scaleout.worker.QueuePipeline": 500})
+            "monitor.crawl.pipelines.DedupPipeline": None,
+            "monitor.crawl.pipelines.StorePipeline": None,
+            "monitor.crawl.scaleout.worker.QueuePipeline": 500})
         self._components(settings, "EXTENSIONS", {
-            "monitor.scaleout.worker.Worker": 5, "monitor.lock.CrawlLockExtension": None,
-            "monitor.lock.JobdirGuard": None, "monitor.health.CrawlHealth": None,
-            "monitor.scaleout.worker.WorkerHealth": 90})
+            "monitor.crawl.scaleout.worker.Worker": 5,
+            "monitor.crawl.lock.CrawlLockExtension": None,
+            "monitor.crawl.lock.JobdirGuard": None, "monitor.crawl.health.CrawlHealth": None,
+            "monitor.crawl.scaleout.worker.WorkerHealth": 90})
         self._components(settings, "DOWNLOADER_MIDDLEWARES", {
-            "monitor.scaleout.worker.InflightDownloaderMiddleware": 545,
-            "monitor.scaleout.worker.SharedPolitenessMiddleware": 950})  # first to see responses
+            "monitor.crawl.scaleout.worker.InflightDownloaderMiddleware": 545,
+            # first to see responses:
+            "monitor.crawl.scaleout.worker.SharedPolitenessMiddleware": 950})
         self._components(settings, "SPIDER_MIDDLEWARES", {
-            "monitor.scaleout.worker.InflightSpiderMiddleware": 20})
+            "monitor.crawl.scaleout.worker.InflightSpiderMiddleware": 20})
 
     @staticmethod
     def _components(settings: BaseSettings, name: str, changes: dict[str, int | None]) -> None:
@@ -462,7 +465,7 @@ class WorkerHealth(CrawlHealth):
 
     def _close(self, spider: Spider, reason: str) -> None:
         """Queue the validators of a finished crawl and the run's counts per source."""
-        from monitor.middlewares import state_for
+        from monitor.crawl.middlewares import state_for
 
         store = self.crawler_store()
         if reason == "finished":

@@ -10,7 +10,7 @@ Topics:
   predator sting, a sex-offender compliance sweep, a statistics page, policy).
 - `off_topic`: everything else.
 
-All vocabulary comes from the language profile (`terms` in monitor/profiles/<code>.yml).
+All vocabulary comes from the language profile (`terms` in monitor/stations/profiles/<code>.yml).
 The neutral profile (no profile for the detected language) reads digits only and uses the
 union of every profile's terms, with the same rules: a language without a profile is still
 classified when its text borrows the beat's words (English press-release names, "AMBER").
@@ -25,10 +25,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from monitor.extraction import ABBREVIATION_END
-from monitor.numbers import NumberMention, find_numbers
-from monitor.profiles import Profile, available, load_profile
-from monitor.text import LOWER, MARKS, WORD_OR_MARK, fold, fold_cached
+from monitor.stations.extraction import ABBREVIATION_END
+from monitor.stations.numbers import NumberMention, find_numbers
+from monitor.stations.profiles import Profile, available, load_profile
+from monitor.stations.text import LOWER, MARKS, WORD_OR_MARK, fold, fold_cached
 
 logger = logging.getLogger(__name__)
 

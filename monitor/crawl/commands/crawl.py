@@ -1,7 +1,7 @@
 """`scrapy crawl`, checking the spider's arguments and sources before the crawl starts.
 
 After the crawl, a run that lost items, hit a storage error or got no successful response
-ends with exit status 1 and a one-line reason on stderr (`monitor.runs.run_failure`).
+ends with exit status 1 and a one-line reason on stderr (`monitor.crawl.runs.run_failure`).
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from scrapy.commands.crawl import Command as ScrapyCrawl
 from scrapy.crawler import Crawler
 from scrapy.exceptions import UsageError
 
-from monitor.lock import CrawlLocked, check_unlocked
-from monitor.runs import run_failure
+from monitor.crawl.lock import CrawlLocked, check_unlocked
+from monitor.crawl.runs import run_failure
 from monitor.store import Store, StoreError, check_store_path
 
 FAILED = 1  # exit status of a crawl that ran but failed (2 is Scrapy's usage error)
@@ -71,7 +71,7 @@ class Command(ScrapyCrawl):
 
     def _redis_problem(self) -> str | None:
         """Why a worker of a shared crawl cannot reach its Redis (one line), or None."""
-        from monitor.scaleout import RedisUnavailable, connect
+        from monitor.crawl.scaleout import RedisUnavailable, connect
 
         try:
             connect(self.settings.get("MONITOR_REDIS_URL")).close()

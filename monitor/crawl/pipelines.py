@@ -8,18 +8,18 @@ from typing import Any, ClassVar
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
-from monitor import dedup, extraction, facts, language, relevance
-from monitor.extraction import ExtractionError
-from monitor.health import record_outcome
-from monitor.items import Article
-from monitor.profiles import load_profile
-from monitor.runs import (
+from monitor.crawl.health import record_outcome
+from monitor.crawl.runs import (
     failure_reason,
     is_storage_error,
     stop_for_storage_error,
     storage_failed,
     store_for,
 )
+from monitor.items import Article
+from monitor.stations import dedup, extraction, facts, language, relevance
+from monitor.stations.extraction import ExtractionError
+from monitor.stations.profiles import load_profile
 from monitor.store import now_iso
 
 logger = logging.getLogger(__name__)

@@ -1,0 +1,1 @@
+"""The crawl: Scrapy's side (sources, spider base, middlewares, pipelines, run records)."""
