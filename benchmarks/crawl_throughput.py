@@ -93,8 +93,9 @@ def sitemap(n: int) -> str:
             f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>')
 
 
-def serve(site: dict[str, bytes]) -> ThreadingHTTPServer:
-    """Serve `site` on 127.0.0.1 on a free port, from a daemon thread."""
+def serve(site: dict[str, bytes], address: str = "127.0.0.1",
+          port: int = 0) -> ThreadingHTTPServer:
+    """Serve `site` on `address:port` (a free port by default), from a daemon thread."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 (http.server's name)
@@ -114,8 +115,9 @@ def serve(site: dict[str, bytes]) -> ThreadingHTTPServer:
         def log_message(self, *args: Any) -> None:
             return
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    base = f"http://127.0.0.1:{server.server_port}"
+    server = ThreadingHTTPServer((address, port), Handler)
+    server.daemon_threads = True
+    base = f"http://{address}:{server.server_port}"
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 

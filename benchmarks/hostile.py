@@ -1,4 +1,4 @@
-"""Time of each station on the hostile documents of issue 16 (worst cases a page can deliver).
+"""Time of each station on the hostile documents (worst cases a page can deliver).
 
     .venv/bin/python benchmarks/hostile.py [--timeout SECONDS] [--case NAME ...]
 

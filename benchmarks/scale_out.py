@@ -22,16 +22,14 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import redis
 import yaml
 from _common import ROOT, machine, table
-from crawl_throughput import build_site
+from crawl_throughput import build_site, serve
 
 BIN = Path(sys.executable).parent
 WORKER_SETTINGS = ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", "LOG_LEVEL=INFO",
@@ -54,34 +52,6 @@ def host_pages(site: dict[str, bytes], hosts: int) -> list[dict[str, bytes]]:
             f'schemas/sitemap/0.9">{urls}</urlset>').encode()
         content["/robots.txt"] = b"User-agent: *\nAllow: /\n"
     return out
-
-
-def serve(content: dict[str, bytes], address: str, port: int) -> ThreadingHTTPServer:
-    """Serve one host's pages on `address:port` from a daemon thread."""
-    base = f"http://{address}:{port}"
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
-            body = content.get(self.path)
-            if body is None:
-                self.send_error(404)
-                return
-            if self.path == "/sitemap.xml":
-                body = body.replace(b"{base}", base.encode())
-            kind = "application/xml" if self.path.endswith(".xml") else "text/html"
-            self.send_response(200)
-            self.send_header("Content-Type", f"{kind}; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: Any) -> None:
-            return
-
-    server = ThreadingHTTPServer((address, port), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
 
 
 def free_port() -> int:

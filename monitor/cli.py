@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import getpass
 import os
 import re
@@ -22,6 +23,7 @@ from monitor.store import Store, StoreError, store_error
 
 TRUNCATE_CELLS = 300  # characters of a table cell Datasette shows (the row page shows all)
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+PR_SET_PDEATHSIG = 1  # prctl(2)
 
 
 # Largest id SQLite stores (a bigger integer cannot even be bound as a parameter).
@@ -168,11 +170,20 @@ def serve(ctx: click.Context, port: int) -> None:
     raise SystemExit(run_server(command))
 
 
+def _stop_with_parent() -> None:
+    """In the server's process: ask Linux to send it SIGTERM when this process dies, even of
+    SIGKILL, which cannot be passed on (elsewhere nothing happens)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
+
+
 def run_server(command: list[str]) -> int:
     """Run a server as a child process until it exits; a stopping signal sent to this process
     (SIGTERM, SIGINT, SIGHUP) is passed on to it, so it never outlives this one. Returns 0
     when it stopped on such a signal, else its exit status (128 + N for a signal N)."""
-    child = subprocess.Popen(command)
+    child = subprocess.Popen(command, preexec_fn=_stop_with_parent)
     passed: list[int] = []
 
     def pass_on(signum: int, _frame: Any) -> None:

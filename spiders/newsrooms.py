@@ -14,75 +14,15 @@ import logging
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-from parsel import Selector, SelectorList
 from scrapy.http import Request, Response
 
-from monitor.crawl.crawling import SourceSpider, iso_date, make_hints
-from monitor.crawl.sources import Source, is_xpath
+from monitor.crawl.crawling import SourceSpider, make_hints
+from monitor.crawl.listings import link_of, listing_entries, select
+from monitor.crawl.sources import Source
 
 logger = logging.getLogger(__name__)
 
 PAGE_KEY = "monitor_page"
-DATE_ANCESTORS = 4  # how far up from a link a listing date is looked for
-
-
-def select(node: Selector | Response, selector: str) -> SelectorList[Selector]:
-    """Apply a CSS or XPath selector (XPath when it starts with / ./ or ()."""
-    return node.xpath(selector) if is_xpath(selector) else node.css(selector)
-
-
-def link_of(node: Selector) -> str | None:
-    """The URL a matched node stands for: a string result, its href, or a descendant's href."""
-    if isinstance(node.root, str):
-        return node.root.strip() or None
-    href = node.attrib.get("href") or node.xpath(".//a/@href").get()
-    return href.strip() if href and href.strip() else None
-
-
-def date_of(node: Selector | None, language: str | None) -> str | None:
-    """The ISO date of a date node: its `datetime`/`content` attribute, else its text."""
-    if node is None:
-        return None
-    if isinstance(node.root, str):
-        text = node.root
-    else:
-        text = (node.attrib.get("datetime") or node.attrib.get("content")
-                or " ".join(node.xpath(".//text()").getall()))
-    return iso_date(" ".join(text.split()), [language.split("-")[0]] if language else None)
-
-
-def listing_entries(response: Response, source: Source) -> list[tuple[str, str | None]]:
-    """(link, listing date) pairs of one listing page."""
-    assert source.link_selector is not None
-    if source.item_selector:
-        pairs = []
-        for item in select(response, source.item_selector):
-            link = next(filter(None, map(link_of, select(item, source.link_selector))), None)
-            date_node = select(item, source.date_selector)[:1] if source.date_selector else []
-            if link:
-                pairs.append((link, date_of(date_node[0] if date_node else None,
-                                            source.language)))
-        return pairs
-    links = select(response, source.link_selector)
-    return [(link, _nearby_date(node, source)) for node in links if (link := link_of(node))]
-
-
-def _nearby_date(node: Selector, source: Source) -> str | None:
-    """Without an item selector: the date in the closest ancestor holding exactly one."""
-    if not source.date_selector or isinstance(node.root, str):
-        return None
-    ancestor = node
-    for _ in range(DATE_ANCESTORS):
-        parents = ancestor.xpath("..")
-        if not parents:
-            return None
-        ancestor = parents[0]
-        found = select(ancestor, source.date_selector)
-        if len(found) == 1:
-            return date_of(found[0], source.language)
-        if len(found) > 1:
-            return None
-    return None
 
 
 class NewsroomsSpider(SourceSpider):

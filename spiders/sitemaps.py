@@ -1,10 +1,9 @@
 """`scrapy crawl sitemaps`: sitemap indexes, urlsets and Google News sitemaps.
 
-Scrapy's own `Sitemap` class keeps only direct children of <url>, so the nested
-news:publication_date, news:title and news:language are lost; sitemaps are parsed here with
-lxml instead (no entity expansion, no DTD, no network, huge_tree off). Gzipped sitemaps are
-inflated with a size limit. Each sitemap URL is fetched once per crawl, so an index that
-lists itself (or a loop of indexes) ends. `-a since=YYYY-MM-DD` skips entries (and child
+Sitemaps are parsed by `monitor.crawl.listings` (lxml, keeping the nested Google News
+fields that Scrapy's own `Sitemap` class drops; gzipped sitemaps inflated with a size limit).
+Each sitemap URL is fetched once per crawl, so an index that lists itself (or a loop of
+indexes) ends. `-a since=YYYY-MM-DD` skips entries (and child
 sitemaps) last modified or published before that day.
 """
 
@@ -12,98 +11,21 @@ from __future__ import annotations
 
 import logging
 import re
-import zlib
 from collections.abc import AsyncIterator, Iterable, Iterator
-from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from lxml import etree
 from scrapy.http import Request, Response
 from scrapy.settings import BaseSettings
 from scrapy.utils.sitemap import sitemap_urls_from_robots
 
-from monitor.crawl.crawling import (
-    MalformedXML,
-    SourceSpider,
-    child_text,
-    iso_date,
-    language_tag,
-    localname,
-    make_hints,
-    parse_xml,
-)
+from monitor.crawl.crawling import SourceSpider, make_hints
+from monitor.crawl.listings import SitemapEntry, SitemapError, parse_sitemap
 from monitor.crawl.sources import Source
-from monitor.stations.documents import gunzip
 
 logger = logging.getLogger(__name__)
 
 SINCE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-class SitemapError(ValueError):
-    """A document that is not a readable sitemap."""
-
-
-@dataclass(frozen=True)
-class SitemapEntry:
-    """A <url> or <sitemap> entry, with its Google News fields when present."""
-
-    loc: str
-    lastmod: str | None = None
-    news_date: str | None = None
-    news_title: str | None = None
-    news_language: str | None = None
-
-    @property
-    def date(self) -> str | None:
-        """The date `since` compares: publication date, else last modification."""
-        return self.news_date or self.lastmod
-
-
-@dataclass
-class Sitemap:
-    """A parsed sitemap: an index of sitemaps or a urlset of pages."""
-
-    kind: str  # index | urlset
-    entries: list[SitemapEntry] = field(default_factory=list)
-    problem: str | None = None
-
-
-def parse_sitemap(data: bytes) -> Sitemap:
-    """Parse sitemap bytes (gzipped or not); namespaces are matched by local name."""
-    if data[:2] == b"\x1f\x8b":
-        try:
-            data = gunzip(data)
-        except (OSError, EOFError, zlib.error, ValueError) as exc:
-            raise SitemapError(f"bad gzip data: {exc}") from exc
-    try:
-        root, problem = parse_xml(data)
-    except MalformedXML as exc:
-        raise SitemapError(str(exc)) from exc
-    kinds = {"sitemapindex": ("index", "sitemap"), "urlset": ("urlset", "url")}
-    if localname(root) not in kinds:
-        raise SitemapError(f"not a sitemap (root element <{localname(root)}>)")
-    kind, tag = kinds[localname(root)]
-    entries = [_entry(el) for el in root if localname(el) == tag]
-    return Sitemap(kind, [e for e in entries if e is not None], problem)
-
-
-def _entry(element: etree._Element) -> SitemapEntry | None:
-    """One <url>/<sitemap> element; None without a <loc>."""
-    loc = child_text(element, "loc")
-    if not loc:
-        return None
-    news = next((child for child in element if localname(child) == "news"), None)
-    title = date = language = None
-    if news is not None:
-        title = child_text(news, "title")
-        date = iso_date(child_text(news, "publication_date"))
-        publication = next((c for c in news if localname(c) == "publication"), None)
-        if publication is not None:
-            language = language_tag(child_text(publication, "language"))
-    return SitemapEntry(loc=loc, lastmod=iso_date(child_text(element, "lastmod")),
-                        news_date=date, news_title=title, news_language=language)
 
 
 def check_since(since: str | None) -> None:

@@ -1,4 +1,4 @@
-"""Issue 15: lost items are recorded and fail the run; storage errors stop the crawl; bad
+"""Scheduled crawls: lost items are recorded and fail the run; storage errors stop the crawl; bad
 links are skipped; one summary line per crawl; a misspelt spider name is a one-line error."""
 
 from __future__ import annotations

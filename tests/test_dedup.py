@@ -98,7 +98,7 @@ def test_url_stage_joins_a_variant(store: Store) -> None:
     first = ingest(store, make("https://www.ktsm.com/news/a/?utm_source=x", REPORT_EN))
     variant = make("https://m.ktsm.com/news/a/amp/", REPORT_EN + "\n\nUpdated.")
     assert ingest(store, variant) == first
-    assert store.db["articles"].count == 1  # the same page: one row (issue 15)
+    assert store.db["articles"].count == 1  # the same page: one row
     syndicated = make("https://partner.test/ktsm-a", REPORT_EN + "\n\nVia KTSM.",
                       canonical="https://amp.ktsm.com/news/a/?amp=1")
     assert ingest(store, syndicated) == first

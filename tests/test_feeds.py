@@ -20,7 +20,8 @@ from fixture_site import (
 )
 from scrapy.utils.test import get_crawler
 
-from spiders.feeds import FeedError, FeedsSpider, parse_feed
+from monitor.crawl.listings import FeedError, parse_feed
+from spiders.feeds import FeedsSpider
 
 RSS = b"""<?xml version="1.0"?>
 <rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel>

@@ -1,4 +1,4 @@
-"""Hostile input to the stations (issue 16): bounded work, no crash, hints never paths."""
+"""Hostile input to the stations: bounded work, no crash, hints never paths."""
 
 from __future__ import annotations
 

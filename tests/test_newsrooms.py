@@ -20,8 +20,9 @@ from fixture_site import (
 )
 from scrapy.http import HtmlResponse
 
+from monitor.crawl.listings import listing_entries
 from monitor.crawl.sources import command_line_source
-from spiders.newsrooms import NewsroomsSpider, listing_entries
+from spiders.newsrooms import NewsroomsSpider
 
 LISTING = """<html><body><div class="views-row"><div class="news-title">
 <a href="/news/releases/one">One</a></div><div class="news-date">21 juillet 2021</div></div>

@@ -114,8 +114,20 @@ def serving(db: Path):  # noqa: ANN201 - a generator fixture
         yield process, f"http://127.0.0.1:{port}", port
     finally:
         if process.poll() is None:
-            process.kill()
-            process.wait()
+            process.terminate()
+            process.wait(timeout=30)
+
+
+def test_sigkill_stops_the_server_too(serving: tuple[subprocess.Popen, str, int]) -> None:
+    """A SIGKILL cannot be passed on: the server still stops when `monitor serve` dies."""
+    process, _, port = serving
+    (server,) = children(process.pid)
+    process.kill()
+    process.wait()
+    deadline = time.monotonic() + 30
+    while alive(server) or listening(port):
+        assert time.monotonic() < deadline, "the server outlived monitor serve"
+        time.sleep(0.1)
 
 
 def test_sigterm_stops_the_server(serving: tuple[subprocess.Popen, str, int]) -> None:

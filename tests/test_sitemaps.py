@@ -20,7 +20,8 @@ from fixture_site import (
     write_sources,
 )
 
-from spiders.sitemaps import SitemapError, SitemapsSpider, check_since, parse_sitemap
+from monitor.crawl.listings import SitemapError, parse_sitemap
+from spiders.sitemaps import SitemapsSpider, check_since
 
 NEWS = b"""<?xml version="1.0" encoding="UTF-8"?>
 <urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"

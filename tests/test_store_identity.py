@@ -1,4 +1,4 @@
-"""The store's identities (issue 15): one row per page, cluster ids never reused, relations
+"""The store's identities: one row per page, cluster ids never reused, relations
 recomputed with a new representative; the migrations that bring old stores there."""
 
 from __future__ import annotations
@@ -165,7 +165,7 @@ def test_a_new_representative_recomputes_relations(store: Store) -> None:
 # ----- migrations of an old store -----
 
 def old_store(path: Path) -> sqlite_utils.Database:
-    """A store with the schema from before issue 15 (no url_key, plain cluster ids)."""
+    """A store with the schema from before one row per page (no url_key, plain cluster ids)."""
     db = sqlite_utils.Database(path)
     migrations.apply(db, stop_before="m017_cluster_ids_never_reused")
     return db

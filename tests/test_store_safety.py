@@ -1,4 +1,4 @@
-"""Issue 16 on the store side: the crawl lock on the store's identity, read-only commands,
+"""Hostile input on the store side: the crawl lock on the store's identity, read-only commands,
 `monitor repair`, control characters and malformed ids in the CLI."""
 
 from __future__ import annotations

@@ -33,6 +33,13 @@ from trafilatura.feeds import FeedParameters, determine_feed
 from trafilatura.sitemaps import GUESSES
 
 from monitor import settings
+from monitor.crawl.listings import (
+    FeedError,
+    SitemapError,
+    listing_entries,
+    parse_feed,
+    parse_sitemap,
+)
 from monitor.crawl.sources import (
     LANGUAGE,
     Source,
@@ -125,7 +132,6 @@ def common_language(tags: Iterable[str | None]) -> str | None:
 
 def check_feed(page: Page) -> Check:
     """A feed: its items, newest publication date and language."""
-    from spiders.feeds import FeedError, parse_feed
 
     try:
         feed = parse_feed(page.body)
@@ -139,7 +145,6 @@ def check_feed(page: Page) -> Check:
 
 def check_sitemap(page: Page) -> Check:
     """A sitemap (index or urlset) or a robots.txt naming sitemaps."""
-    from spiders.sitemaps import SitemapError, parse_sitemap
 
     if urlsplit(page.url).path.endswith("/" + ROBOTS):
         found = robots_sitemaps(page.body, page.url)
@@ -158,7 +163,6 @@ def check_sitemap(page: Page) -> Check:
 
 def check_newsroom(page: Page, source: Source) -> Check:
     """A newsroom's first listing page, read with the entry's selectors."""
-    from spiders.newsrooms import listing_entries
 
     response = HtmlResponse(page.url, body=page.body, encoding=None,
                             headers={"Content-Type": page.content_type or "text/html"})

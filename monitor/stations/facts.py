@@ -56,7 +56,7 @@ EVIDENCE_CHARS = 400
 CUE_GAP_WORDS = 6
 LATE_DAYS = 92  # a date without a year is rarely this long after its report
 PART_GAP_WORDS = 3  # "22 [were later safely] recovered"
-# What a page can make this station do (issue 16: a page of numbers must not stall a crawl).
+# What a page can make this station do (a page of numbers must not stall a crawl).
 # Facts are read from the first MAX_TEXT_CHARS characters (relevance.ANALYSED_CHARS): an
 # article states its counts long before that.
 MAX_TEXT_CHARS = ANALYSED_CHARS

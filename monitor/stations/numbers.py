@@ -43,7 +43,7 @@ NON_DIGITS = re.compile(r"\D")
 SCALE_WORD = re.compile(r"[ \u00a0]+([^\W\d_]+)")
 MAX_COMPOUND_CHARS = 60
 # A number written with more digits than this is no count, sum or date (a quadrillion has 16
-# digits): it is not read. Hostile pages write hundreds of digits (issue 16), whose values no
+# digits): it is not read. Hostile pages write hundreds of digits, whose values no
 # float holds and whose conversion costs time quadratic in their length.
 MAX_DIGITS = 18
 # A word character other than kana and CJK ideographs (which touch numbers in unspaced text).

@@ -50,7 +50,7 @@ GAP_BLOCKERS = ("count_blockers", "people", "arrest")
 TITLE_WORD = re.compile(r"[^\W\d_]+")
 TITLE_CASE_SHARE = 0.8  # "watoto [wa mitaani] 80"
 COUNT_WINDOW_CHARS = 80
-# Title and text are analysed up to this many characters (issue 16: the work a page can make
+# Title and text are analysed up to this many characters (the work a page can make
 # the station do is bounded): an article says what it reports long before; a 100 KB text is
 # some 15,000 words, longer than any news report. Facts and anchors read the same span.
 ANALYSED_CHARS = 100_000

@@ -84,7 +84,7 @@ def m002_review(db: sqlite_utils.Database) -> None:
 
 @migrations()
 def m006_crawl_state(db: sqlite_utils.Database) -> None:
-    """Incremental crawling, change records and per-source run health (issue 6)."""
+    """Incremental crawling, change records and per-source run health."""
     db["url_checks"].create(
         {"url": str, "kind": str, "source": str, "outcome": str, "checked_at": str}, pk="url")
     db["http_validators"].create(
@@ -110,7 +110,7 @@ def m006_crawl_state(db: sqlite_utils.Database) -> None:
 
 @migrations()
 def m007_dedup_index(db: sqlite_utils.Database) -> None:
-    """Dedup indexes (issue 3): URL keys, MinHash LSH buckets, story anchors and their counts."""
+    """Dedup indexes: URL keys, MinHash LSH buckets, story anchors and their counts."""
     db["dedup_urls"].create({"key": str, "article_id": int}, pk=("key", "article_id"))
     db["dedup_articles"].create(
         {"article_id": int, "language": str, "day": int, "lead": str, "years": str,
@@ -185,14 +185,14 @@ where exists (select 1 from articles a where a.cluster_id = c.id and a.relevant 
 
 @migrations()
 def m008_operations_view(db: sqlite_utils.Database) -> None:
-    """The `operations` view: one row per story cluster that reports an operation (issue 4)."""
+    """The `operations` view: one row per story cluster that reports an operation."""
     db.execute("drop view if exists operations")
     db.execute(OPERATIONS_VIEW)
 
 
 @migrations()
 def m012_dedup_terms(db: sqlite_utils.Database) -> None:
-    """Dedup (issue 3): word-term document frequencies, each article's terms and TF-IDF vector."""
+    """Dedup: word-term document frequencies, each article's terms and TF-IDF vector."""
     db["dedup_term_df"].create({"term": int, "df": int}, pk="term")
     db["dedup_articles"].add_column("terms", bytes)
     db["dedup_articles"].add_column("vector", bytes)
@@ -251,7 +251,7 @@ CLUSTER_ID_COLUMNS = (("clusters", "id"), ("articles", "cluster_id"), ("matches"
 
 @migrations()
 def m017_cluster_ids_never_reused(db: sqlite_utils.Database) -> None:
-    """Cluster ids never reused (issue 15): `clusters` rebuilt with an AUTOINCREMENT id, its
+    """Cluster ids never reused: `clusters` rebuilt with an AUTOINCREMENT id, its
     sequence starting above every id a cluster, a merge or a review ever named."""
     views = db.execute("select name, sql from sqlite_master where type = 'view'").fetchall()
     for name, _ in views:  # views naming `clusters` would block the rename
@@ -272,7 +272,7 @@ def m017_cluster_ids_never_reused(db: sqlite_utils.Database) -> None:
 
 @migrations()
 def m018_url_identity(db: sqlite_utils.Database) -> None:
-    """One row per page (issue 15): articles get `url_key` (unique); rows of the same page are
+    """One row per page: articles get `url_key` (unique); rows of the same page are
     folded into the earliest, which takes their matches, facts and review decisions; stored
     URLs lose their tracking parameters."""
     if "url_key" not in db["articles"].columns_dict:
@@ -298,7 +298,7 @@ def m018_url_identity(db: sqlite_utils.Database) -> None:
 
 @migrations()
 def m019_crawl_memory(db: sqlite_utils.Database) -> None:
-    """A 304 never hides a listing's links (issue 15): `http_validators` keeps the listing's
+    """A 304 never hides a listing's links: `http_validators` keeps the listing's
     body (zlib) and Content-Type; `url_checks` gets the page identity `url_key`, indexed."""
     for column, kind in (("body", bytes), ("content_type", str)):
         if column not in db["http_validators"].columns_dict:

@@ -31,7 +31,7 @@ STEM_CHARS = 5
 YEAR_MIN, YEAR_MAX = 1900, 2099
 LEAD_CHARS = 400
 TITLE_MAX_WORDS = 6
-# What a page can make this station do (issue 16). Title and text are read up to this many
+# What a page can make this station do. Title and text are read up to this many
 # characters, the span relevance and facts read (relevance.ANALYSED_CHARS).
 MAX_TEXT_CHARS = 100_000
 # Anchors kept per article (the first found: dates, numbers, names, titles): a long report has
