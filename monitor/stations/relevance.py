@@ -27,7 +27,7 @@ from typing import Any
 
 from monitor.stations.extraction import ABBREVIATION_END
 from monitor.stations.numbers import NumberMention, find_numbers
-from monitor.stations.profiles import Profile, available, load_profile
+from monitor.stations.profiles import Profile, lending_codes, load_profile
 from monitor.stations.text import LOWER, MARKS, WORD_OR_MARK, fold, fold_cached
 
 logger = logging.getLogger(__name__)
@@ -262,9 +262,7 @@ def _merged_vocabulary() -> Vocabulary:
     without a profile (`neutral_terms: true`: the languages the beat's vocabulary is borrowed
     from, as "AMBER alert" or "task force")."""
     merged: dict[str, list[str]] = {}
-    for code in available():
-        if not load_profile(code).data.get("neutral_terms"):
-            continue
+    for code in lending_codes():
         for group, words in load_profile(code).terms.items():
             merged.setdefault(group, []).extend(words)
     return Vocabulary(merged)

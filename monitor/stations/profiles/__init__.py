@@ -72,10 +72,23 @@ def load_profile(code: str) -> Profile:
 
 
 @functools.cache
+def lending_codes() -> list[str]:
+    """The profiles whose terms also serve languages without a profile (`neutral_terms`),
+    read from the files alone (building every profile's number words would cost ~0.3 s)."""
+    return [code for code in available() if _profile_data(code).get("neutral_terms")]
+
+
+@functools.cache
+def _profile_data(code: str) -> dict[str, Any]:
+    """The parsed file of a profile."""
+    path = PROFILE_DIR / f"{code}.yml"
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER) or {}
+
+
+@functools.cache
 def _load_profile(code: str) -> Profile:
     """The profile of a code that has a file in the profile folder, read once."""
-    path = PROFILE_DIR / f"{code}.yml"
-    raw = yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER) or {}
+    raw = _profile_data(code)
     number_lang = raw.get("num2words", code)
     cldr = raw.get("cldr", code)
     return Profile(
