@@ -142,12 +142,22 @@ def shot(driver: Any, name: str) -> None:
 
 def submit(driver: Any, button: Any) -> None:
     """Click a form's button and wait until the next page has replaced this one."""
-    from selenium.webdriver.support import expected_conditions
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.support.wait import WebDriverWait
 
     page = driver.find_element("tag name", "html")
     button.click()
-    WebDriverWait(driver, 15).until(expected_conditions.staleness_of(page))
+
+    def replaced(_driver: Any) -> bool:
+        # Chromium reports a node of the replaced document as stale, or, while the next one
+        # is being built, as a node that "does not belong to the document".
+        try:
+            page.is_enabled()
+        except WebDriverException:
+            return True
+        return False
+
+    WebDriverWait(driver, 15).until(replaced)
 
 
 def sign_in(driver: Any, base: str, name: str, password: str) -> None:
