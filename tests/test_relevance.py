@@ -229,3 +229,12 @@ def test_an_age_after_the_child_word_keeps_the_count(code: str, sentence: str,
 
 def test_a_case_word_after_the_child_word_is_no_count() -> None:
     assert child_counts("The unit closed 132 missing children cases.", load_profile("en")) == []
+
+
+def test_counts_between_commas_take_their_sentence_recovery() -> None:
+    """Several counts of a sentence, none with a recovery word in its own clause: the
+    sentence's recovery word is theirs."""
+    counts = child_counts("In two raids on Friday, 12 girls and 9 boys, all from one district, "
+                          "were rescued by the task force.", load_profile("en"))
+    assert {(c.value, c.kinds) for c in counts} == {(12, frozenset({"rescued"})),
+                                                    (9, frozenset({"rescued"}))}

@@ -303,9 +303,11 @@ def child_counts(text: str, profile: Profile) -> list[ChildCount]:
         found = [c for c in (_child_count(sentence, folded, m, vocab, s_start)
                              or _child_count_after(sentence, folded, m, vocab, s_start)
                              for m in mentions) if c]
-        for count in found:
-            counts.append(_with_kinds(count, sentence, folded, s_start, vocab,
-                                      alone=len(found) == 1))
+        kinded = [_with_kinds(count, sentence, folded, s_start, vocab, alone=len(found) == 1)
+                  for count in found]
+        if len(kinded) > 1 and not any(c.kinds for c in kinded):
+            kinded = [_with_kinds(c, sentence, folded, s_start, vocab, alone=True) for c in kinded]
+        counts += kinded
     return counts
 
 
