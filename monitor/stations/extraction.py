@@ -44,6 +44,7 @@ from trafilatura.xml import delete_element
 
 from monitor.items import Article
 from monitor.stations.documents import strip_controls
+from monitor.stations.urls import url_key
 
 logger = logging.getLogger(__name__)
 
@@ -289,10 +290,11 @@ def declared_text(article: dict[str, Any] | None, text: str) -> str | None:
     declared = (article or {}).get("articleBody")
     if not isinstance(declared, str) or len(declared) < DECLARED_TEXT_RATIO * len(text):
         return None
-    words = WORD.findall(unescape(declared).casefold())
+    declared = unescape(declared)
+    words = WORD.findall(declared.casefold())
     found = set(WORD.findall(text.casefold()))
     missing = sum(word not in found for word in words)
-    return unescape(declared) if missing > DECLARED_MISSING_SHARE * len(words) else None
+    return declared if missing > DECLARED_MISSING_SHARE * len(words) else None
 
 
 def declared_body(tree: HtmlElement) -> HtmlElement | None:
@@ -621,7 +623,6 @@ PUBLISHER_SUFFIXES = ("", "nachrichten", "news", "online", "redaktion", "newsroo
 BYLINE_PREFIX = re.compile(r"^(?:by|von|par|por|di|door|av|af)\s+", re.IGNORECASE)
 # One person written "Last, First" (or "Last, First M."): kept whole, never split on the comma.
 LAST_FIRST = re.compile(r"[^\W\d_][\w'’-]*,\s+[^\W\d_][\w'’-]*(?:\s+[^\W\d_][\w'’-]*\.?)?")
-NAME_KEY = re.compile(r"[\W_]+")
 # Links to an author's own page: /author/jane-doe, /autoren/name/jane-doe, /reporter/jd...
 AUTHOR_LINKS = XPath('//a[contains(@href, "/autor") or contains(@href, "/author")'
                      ' or contains(@href, "/reporter") or contains(@href, "/journalist")]')
@@ -679,13 +680,7 @@ def _same_page(value: Any, url: str | None) -> bool:
     """Whether a mainEntityOfPage value (URL or {"@id": URL}) points to `url`."""
     if isinstance(value, dict):
         value = value.get("@id") or value.get("url")
-    return bool(url) and isinstance(value, str) and _url_key(value) == _url_key(url or "")
-
-
-def _url_key(url: str) -> str:
-    """A URL without scheme, `www.`, query, fragment and trailing slash."""
-    url = re.sub(r"^\w+://(?:www\.)?", "", url.strip())
-    return re.split(r"[?#]", url, maxsplit=1)[0].rstrip("/")
+    return bool(url) and isinstance(value, str) and url_key(value) == url_key(url or "")
 
 
 def parse_published(value: Any) -> str | None:
@@ -769,8 +764,8 @@ def page_byline(tree: HtmlElement, url: str | None, found: str | None,
                 metas: list[HtmlElement] | None = None) -> str | None:
     """The article's byline: the persons named by the first source that names one (its
     JSON-LD article, its author <meta>, `found` (trafilatura's choice), its page byline, its
-    links to an author's page),
-    else an organisation its JSON-LD names; never the publisher's own name. Joined by "; "."""
+    links to an author's page), else an organisation its JSON-LD names; never the
+    publisher's own name. Joined by "; "."""
     objects = json_ld_objects(tree) if objects is None else objects
     metas = meta_elements(tree) if metas is None else metas
     publishers = publisher_keys(metas, objects, url)
@@ -876,8 +871,9 @@ def publisher_keys(metas: list[HtmlElement], objects: list[dict[str, Any]],
 
 
 def name_key(name: str) -> str:
-    """A name folded for comparison: lower case, letters and digits only."""
-    return NAME_KEY.sub("", name.casefold())
+    """A name or title folded for comparison, its word characters only: "Börsen-Zeitung" and
+    "börsen zeitung", "n-tv" and "NTV" agree."""
+    return "".join(WORD.findall(unescape(name).casefold()))
 
 
 def is_publisher(name: str, publishers: set[str]) -> bool:
@@ -910,7 +906,7 @@ SEPARATOR_END = re.compile(r"(?:[|｜ㅣ]|\s[\-–—·»])\s*$")
 
 @dataclass(frozen=True)
 class TitleCandidates:
-    """What a page gives as its headline, and the names of its site (folded, see `fold`)."""
+    """What a page gives as its headline, and the names of its site (folded, see `name_key`)."""
 
     headline: str | None  # JSON-LD `headline` of the page's article
     h1: str | None  # the first <h1> inside <article> or <main>, else the page's first
@@ -977,7 +973,7 @@ def prefers_headline(headline: str | None, h1: str | None, social: str | None,
 
 def with_kicker(first: str, second: str) -> bool:
     """Whether one title is the other with words added before or after it."""
-    longer, shorter = sorted((fold(first), fold(second)), key=len, reverse=True)
+    longer, shorter = sorted((name_key(first), name_key(second)), key=len, reverse=True)
     return longer.startswith(shorter) or longer.endswith(shorter)
 
 
@@ -1013,7 +1009,7 @@ def usual_form(best: str, others: list[str]) -> str:
 
 def agree(first: str, second: str) -> bool:
     """Whether two titles have the same words (case, quotes and punctuation aside)."""
-    return fold(first) == fold(second)
+    return name_key(first) == name_key(second)
 
 
 def unquoted(text: str) -> str:
@@ -1025,7 +1021,7 @@ def within(text: str, marks: list[str]) -> str:
     """The first of `marks` that `text` holds whole, with only a separated kicker, section or
     site name around it ("Sport | Headline", "Headline - National"); else `text`."""
     for mark in marks:
-        if len(fold(mark)) < HEADLINE_MIN_SHARE * len(fold(text)):
+        if len(name_key(mark)) < HEADLINE_MIN_SHARE * len(name_key(text)):
             continue
         if text.startswith(mark) and SEPARATOR_START.match(text, len(mark)):
             return mark
@@ -1092,12 +1088,8 @@ def site_names(meta: dict[str, str], objects: list[dict[str, Any]], url: str | N
             names.append(item.get("name"))
     host = re.sub(r"^www\d?\.", "", urlsplit(url or "").hostname or "")
     names += [host, host.rsplit(".", 1)[0]]
-    return frozenset(fold(name) for name in names if isinstance(name, str) and fold(name))
+    return frozenset(name_key(name) for name in names if isinstance(name, str) and name_key(name))
 
-
-def fold(text: str) -> str:
-    """Case-folded word characters only: "Börsen-Zeitung" and "börsen zeitung" agree."""
-    return "".join(WORD.findall(unescape(text).casefold()))
 
 
 def strip_site(text: str, sites: frozenset[str]) -> str:
@@ -1120,5 +1112,5 @@ def without_site_part(parts: list[str], sites: frozenset[str]) -> list[str] | No
 
 def is_site_part(parts: list[str], sites: frozenset[str]) -> bool:
     """Whether these parts of a title (with their separators) are a site name or a date."""
-    folded = fold("".join(parts))
+    folded = name_key("".join(parts))
     return folded in sites or folded.isdigit()

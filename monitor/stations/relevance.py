@@ -69,7 +69,7 @@ YEAR = re.compile(r"(?:19|20)\d\d")
 # a number right after a blocker that follows the child word makes it an age: "children aged
 # 5 to 12", "enfants âgés de 10 à 16 ans", "minors under 16"
 AGE_AFTER = re.compile(r"[^\w]*(?:[^\W\d]{1,3}\s+)?\d")
-DATED = re.compile(r"\b(?:19|20)\d\d\b")
+DATED = re.compile(rf"\b{YEAR.pattern}\b")
 
 
 @dataclass(frozen=True)
@@ -271,8 +271,10 @@ def _merged_vocabulary() -> Vocabulary:
 # ----- sentences and child counts -----
 
 
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each sentence, list item or line of `text`."""
+@functools.lru_cache(maxsize=4)
+def sentence_spans(text: str) -> tuple[tuple[int, int], ...]:
+    """(start, end) of each sentence, list item or line of `text` (remembered for the last
+    few texts: the child counts, victims and counts beside a recovery read the same)."""
     spans, start = [], 0
     for match in SENTENCE_BREAK.finditer(text):
         if "\n" not in match.group(0) and ABBREVIATION_END.search(text[start:match.start()]):
@@ -282,7 +284,7 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
         start = match.end()
     if start < len(text):
         spans.append((start, len(text)))
-    return [(s, e) for s, e in spans if text[s:e].strip()]
+    return tuple((s, e) for s, e in spans if text[s:e].strip())
 
 
 def child_counts(text: str, profile: Profile) -> list[ChildCount]:
@@ -303,11 +305,10 @@ def child_counts(text: str, profile: Profile) -> list[ChildCount]:
         found = [c for c in (_child_count(sentence, folded, m, vocab, s_start)
                              or _child_count_after(sentence, folded, m, vocab, s_start)
                              for m in mentions) if c]
-        kinded = [_with_kinds(count, sentence, folded, s_start, vocab, alone=len(found) == 1)
-                  for count in found]
-        if len(kinded) > 1 and not any(c.kinds for c in kinded):
-            kinded = [_with_kinds(c, sentence, folded, s_start, vocab, alone=True) for c in kinded]
-        counts += kinded
+        kinds = [_clause_kinds(count, sentence, folded, s_start, vocab) for count in found]
+        if found and not any(kinds):  # "12 girls and 9 boys, from one town, were rescued"
+            kinds = [_kinds(sentence, folded, vocab)] * len(found)
+        counts += [replace(count, kinds=k) for count, k in zip(found, kinds, strict=True)]
     return counts
 
 
@@ -378,17 +379,19 @@ def _skip_glue(folded: str, pos: int) -> int:
     return pos
 
 
-def _with_kinds(count: ChildCount, sentence: str, folded: str, offset: int, vocab: Vocabulary,
-                alone: bool) -> ChildCount:
-    """The count with the recovery kinds of its clause (or its sentence, if it is alone)."""
-    start, end = count.start - offset, count.end - offset
+def _clause_kinds(count: ChildCount, sentence: str, folded: str, offset: int,
+                  vocab: Vocabulary) -> frozenset[str]:
+    """The recovery kinds of the count's clause (a sentence whose counts have none in their
+    clauses gives them its own: see `child_counts`)."""
+    left, right = clause_bounds(sentence, count.start - offset, count.end - offset)
+    return _kinds(sentence[left:right], folded[left:right], vocab)
+
+
+def clause_bounds(sentence: str, start: int, end: int) -> tuple[int, int]:
+    """Where the clause of `sentence` around `start`..`end` begins and ends."""
     left = max((m.end() for m in CLAUSE_BREAK.finditer(sentence, 0, start)), default=0)
     right = next((m.start() for m in CLAUSE_BREAK.finditer(sentence, end)), len(sentence))
-    kinds = _kinds(sentence[left:right], folded[left:right], vocab)
-    if not kinds and alone:
-        kinds = _kinds(sentence, folded, vocab)
-    return ChildCount(count.value, count.start, count.end, count.phrase, count.sentence,
-                      kinds, count.approximate)
+    return left, right
 
 
 def _kinds(text: str, folded: str, vocab: Vocabulary) -> frozenset[str]:
@@ -425,8 +428,7 @@ def victim_counts(full: str, folded_text: str, profile: Profile) -> list[ChildCo
     were children ("the rescue of 20 people ... working in the sex trade as a minor"): weak
     counts, of kind `victims`, as the count is not of children alone."""
     vocab = vocabulary(profile)
-    if not (vocab.may_occur("victims", folded_text) and vocab.has("victims", folded_text)
-            and vocab.has_child_start(folded_text)):
+    if not (vocab.has("victims", folded_text) and vocab.has_child_start(folded_text)):
         return []
     found = []
     spans = sentence_spans(full)
@@ -439,7 +441,7 @@ def victim_counts(full: str, folded_text: str, profile: Profile) -> list[ChildCo
                              sentence, frozenset({"victims"}), False)
                   for m in find_numbers(sentence, profile) if _countable(m) and m.value >= 2
                   and _victims_follow(folded, m.end, vocab)
-                  and not vocab.has("arrest", _clause(folded, m.start, m.end))]
+                  and not _arrested(folded, m.start, m.end, vocab)]
     return found
 
 
@@ -450,11 +452,10 @@ def _named(count: ChildCount) -> bool:
     return word[:1].isupper() and not is_title_case(count.sentence)
 
 
-def _clause(sentence: str, start: int, end: int) -> str:
-    """The clause of `sentence` around `start`..`end`."""
-    left = max((m.end() for m in CLAUSE_BREAK.finditer(sentence, 0, start)), default=0)
-    right = next((m.start() for m in CLAUSE_BREAK.finditer(sentence, end)), len(sentence))
-    return sentence[left:right]
+def _arrested(folded: str, start: int, end: int, vocab: Vocabulary) -> bool:
+    """Whether the clause around a count names an arrest ("1,468 people were arrested")."""
+    left, right = clause_bounds(folded, start, end)
+    return vocab.has("arrest", folded[left:right])
 
 
 def _victims_follow(folded: str, pos: int, vocab: Vocabulary) -> bool:
@@ -467,7 +468,7 @@ def _victims_follow(folded: str, pos: int, vocab: Vocabulary) -> bool:
                 and vocab.match_at("victims", folded, _skip_glue(folded, word.end())))
 
 
-def _says_children(folded_text: str, spans: list[tuple[int, int]], index: int,
+def _says_children(folded_text: str, spans: tuple[tuple[int, int], ...], index: int,
                    vocab: Vocabulary) -> bool:
     """Whether the sentence at `index`, or one beside it, names children ("150 people were
     located. They are adults, children and teenagers")."""
@@ -544,7 +545,7 @@ def counts_told_beside(full: str, folded_text: str, profile: Profile) -> list[Ch
             if _recovery_beside(full, folded_text, spans, count.start, vocab)]
 
 
-def _recovery_beside(full: str, folded_text: str, spans: list[tuple[int, int]], pos: int,
+def _recovery_beside(full: str, folded_text: str, spans: tuple[tuple[int, int], ...], pos: int,
                      vocab: Vocabulary) -> bool:
     """Whether the sentence before or after the one holding `pos` names a recovery."""
     index = next(i for i, (start, end) in enumerate(spans) if start <= pos < end)

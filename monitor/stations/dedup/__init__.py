@@ -9,9 +9,9 @@ Stages, cheapest first; the first that matches decides:
 4. ``story``: the same story rewritten or translated. Candidates share the new article's rare
    language-neutral anchors (numbers, dates, names, quoted titles), found through an inverted
    index within a window of publication dates; each is judged by the learned same-story model
-   (`monitor.stations.dedup.story_model`: anchors, word cosine, headline counts of children, years,
-   dates),
-   and a headline count that contradicts the candidate's, or its cluster's, vetoes the join.
+   (`monitor.stations.dedup.story_model`: anchors, word cosine, headline counts of children,
+   years, dates), and a headline count that contradicts the candidate's, or its cluster's,
+   vetoes the join.
 
 `monitor.stations.dedup.similarity` gives the continuous same-story score (the saturated word
 cosine in one language or across two, anchors where they say more), also below the join
